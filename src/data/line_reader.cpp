@@ -47,9 +47,9 @@ class GzipReader final : public LineReader {
  protected:
   std::size_t read_some(char* dst, std::size_t n) override {
     const int r = gzread(gz_, dst, static_cast<unsigned>(n));
-    if (r < 0) {
-      int errnum = 0;
-      const char* msg = gzerror(gz_, &errnum);
+    int errnum = Z_OK;
+    const char* msg = gzerror(gz_, &errnum);
+    if (r < 0 || (r == 0 && errnum != Z_OK && errnum != Z_STREAM_END)) {
       SourceLocation loc{name()};
       loc.byte_offset = static_cast<std::uint64_t>(gzoffset(gz_));
       loc.has_byte_offset = true;

@@ -1,0 +1,41 @@
+"""mmkit: a market-making engine with a C++20 core.
+
+The public Python API. Every function here runs its per-event work in C++ (``mmkit._core``);
+Python only opens files, passes options and receives whole arrays or summaries.
+
+Errors in the input raise :class:`mmkit.Error` (a ``ValueError``) whose message names the
+file, the line or byte offset, and what is wrong.
+"""
+from __future__ import annotations
+
+from mmkit._core import Error
+from mmkit.data import (
+    EVENT_DTYPE,
+    EVENT_KINDS,
+    SIDES,
+    FLAGS,
+    book_csv,
+    data_dir,
+    events_frame,
+    inspect,
+    open_source,
+    read_events,
+    replay,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Error",
+    "EVENT_DTYPE",
+    "EVENT_KINDS",
+    "SIDES",
+    "FLAGS",
+    "book_csv",
+    "data_dir",
+    "events_frame",
+    "inspect",
+    "open_source",
+    "read_events",
+    "replay",
+]

@@ -1,0 +1,132 @@
+"""The ``mmkit`` command (a thin front over the C++ core).
+
+    mmkit inspect DATA...            instrument, time span, event counts, tolerated counts
+    mmkit convert SRC... --out FILE  normalized binary event file (.mmk)
+    mmkit book DATA... --csv OUT     the book after every K-th source record
+    mmkit bench replay DATA...       book replay throughput (events/s)
+
+DATA is one or more files read as one stream, in any supported format (``docs/formats.md``).
+"""
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+import mmkit
+from mmkit import _core
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+                  help="mmkit: market-making engine (C++ core). Data formats: docs/formats.md.")
+bench_app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False, help="Benchmarks.")
+app.add_typer(bench_app, name="bench")
+
+console = Console()
+err_console = Console(stderr=True)
+
+InstrumentOpt = typer.Option("", "--instrument", help="Symbol to select (Databento files with several).")
+PublisherOpt = typer.Option(-1, "--publisher", help="Databento publisher id (default: 39 for DBEQ, the only L3 one).")
+TickOpt = typer.Option(0, "--tick-size", help="Raw tick override (0: from the format or inferred).")
+
+
+def _fmt_ts(ns: int) -> str:
+    if ns is None or ns < -(2**62):
+        return "-"
+    secs, frac = divmod(int(ns), 1_000_000_000)
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(secs)) + f".{frac:09d} UTC"
+
+
+@app.command("inspect")
+def inspect_cmd(
+    data: List[Path] = typer.Argument(..., help="Input file(s), read as one stream."),
+    instrument: str = InstrumentOpt,
+    publisher: int = PublisherOpt,
+    tick_size: int = TickOpt,
+    as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
+) -> None:
+    """Print the instrument, time span, event counts per kind and what the reader tolerated."""
+    s = mmkit.inspect(data, instrument=instrument, publisher=publisher, tick_size=tick_size)
+    if as_json:
+        print(json.dumps(s, indent=2))
+        return
+    ins = s["instrument"]
+    t = Table(title=f"{', '.join(str(p) for p in data)}", show_header=False, title_justify="left")
+    t.add_row("format", f"{s['format']} ({s['book_level']})")
+    t.add_row("instrument", f"{ins['symbol']} @ {ins['venue']} ({ins['currency']}), id {ins['instrument_id']}")
+    t.add_row("tick / lot", f"{ins['tick_size_decimal']} / {ins['lot_size_decimal']}  "
+              f"(raw scale 1e-{ins['price_decimals']} / 1e-{ins['qty_decimals']})")
+    t.add_row("exchange time", f"{_fmt_ts(s['first_exch_ts_ns'])} -> {_fmt_ts(s['last_exch_ts_ns'])}")
+    t.add_row("local time", f"{_fmt_ts(s['first_local_ts_ns'])} -> {_fmt_ts(s['last_local_ts_ns'])}")
+    t.add_row("records", f"{s['records']:,}")
+    t.add_row("events", f"{s['events']:,}")
+    console.print(t)
+    k = Table(title="events per kind", title_justify="left")
+    k.add_column("kind")
+    k.add_column("count", justify="right")
+    for name, n in s["kinds"].items():
+        if n:
+            k.add_row(name, f"{n:,}")
+    for name in ("snapshot_events", "seed_events", "complete_points", "bad_ts_events"):
+        k.add_row(f"[dim]{name}[/dim]", f"{s[name]:,}")
+    console.print(k)
+    c = Table(title="tolerated (counted, not fatal)", title_justify="left")
+    c.add_column("counter")
+    c.add_column("count", justify="right")
+    for name, n in s["tolerated"].items():
+        c.add_row(name, f"{n:,}")
+    if not s["tolerated"]:
+        c.add_row("[dim](none)[/dim]", "0")
+    console.print(c)
+
+
+@app.command("book")
+def book_cmd(
+    data: List[Path] = typer.Argument(..., help="Input file(s), read as one stream."),
+    csv: Path = typer.Option(..., "--csv", help="Output CSV path ('-' for stdout)."),
+    depth: int = typer.Option(10, "--depth", min=1, help="Levels per side."),
+    every: int = typer.Option(1, "--every", min=1, help="A row after every K-th source record."),
+    impl: str = typer.Option("auto", "--impl", help="Book implementation: auto, fast or naive."),
+    instrument: str = InstrumentOpt,
+    publisher: int = PublisherOpt,
+    tick_size: int = TickOpt,
+) -> None:
+    """Write the book after every K-th source record (row i = record i with --every 1)."""
+    t0 = time.perf_counter()
+    r = mmkit.book_csv(data, csv, depth=depth, every=every, impl=impl, instrument=instrument,
+                       publisher=publisher, tick_size=tick_size)
+    dt = time.perf_counter() - t0
+    if str(csv) != "-":
+        err_console.print(
+            f"[green]wrote[/green] {csv}: {r['rows']:,} rows, {r['records']:,} records, "
+            f"{r['events']:,} events in {dt:.2f} s; final best bid {r['final_best_bid']} x "
+            f"{r['final_best_bid_qty']}, best ask {r['final_best_ask']} x {r['final_best_ask_qty']}")
+
+
+@bench_app.command("replay")
+def bench_replay_cmd(
+    data: Optional[List[Path]] = typer.Argument(None, help="Input file(s), read as one stream."),
+    repeat: int = typer.Option(5, "--repeat", min=1, help="Timed repetitions (best and median reported)."),
+    impl: str = typer.Option("auto", "--impl", help="Book implementation: auto, fast or naive."),
+    standard: bool = typer.Option(False, "--standard", help="Run the standard set on MMKIT_DATA_DIR."),
+) -> None:
+    """Book replay throughput in events/s (reader + book, one thread)."""
+    from mmkit.bench import run_replay_bench
+    run_replay_bench(data or [], repeat=repeat, impl=impl, standard=standard, console=console)
+
+
+def main() -> None:
+    try:
+        app()
+    except mmkit.Error as e:
+        err_console.print(f"[red]error:[/red] {e}")
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,142 @@
+"""Market-data access: readers, event arrays, book replay.
+
+Inputs are given as a list of paths read as one stream (e.g. a Binance capture continued by the
+next day's file), in any format mmkit reads: an mmkit event file (``.mmk``), LOBSTER (``.zip`` or
+``*_message_N.csv``), a Binance capture (``<ns> <json>`` per line, gzip or plain), a Databento
+MBO CSV dump or DBN file. See ``docs/formats.md``.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Iterable, Sequence, Union
+
+import numpy as np
+import pandas as pd
+
+from mmkit import _core
+
+PathLike = Union[str, os.PathLike]
+
+#: NumPy dtype of one event (64 bytes, the C++ ``mmkit::Event`` layout, little-endian).
+#: Prices and quantities are raw integers: decimal = raw × 10^-price_decimals (resp.
+#: qty_decimals) of the stream's instrument. Timestamps are ns since the Unix epoch (UTC).
+EVENT_DTYPE = np.dtype(
+    [
+        ("exch_ts_ns", "<i8"),
+        ("local_ts_ns", "<i8"),
+        ("price", "<i8"),
+        ("qty", "<i8"),
+        ("order_id", "<u8"),
+        ("seq", "<u8"),
+        ("record", "<u8"),
+        ("instrument_id", "<u4"),
+        ("kind", "u1"),
+        ("side", "u1"),
+        ("flags", "<u2"),
+    ]
+)
+assert EVENT_DTYPE.itemsize == _core.EVENT_SIZE == 64
+
+#: Event kind name -> code (``mmkit::EventKind``).
+EVENT_KINDS: dict[str, int] = dict(_core.EVENT_KINDS)
+#: Side codes: 0 none, 1 bid (buy), 2 ask (sell); for trades, the aggressor side.
+SIDES = {"none": 0, "bid": 1, "ask": 2}
+#: Event flag bits (``mmkit::event_flags``).
+FLAGS = {
+    "end_of_record": 1 << 0,
+    "complete": 1 << 1,
+    "snapshot": 1 << 2,
+    "seed": 1 << 3,
+    "bad_ts": 1 << 4,
+    "no_exch_ts": 1 << 5,
+}
+
+
+def data_dir() -> Path:
+    """The real-data directory: ``$MMKIT_DATA_DIR``, else ``../shared/data`` beside the repo."""
+    env = os.environ.get("MMKIT_DATA_DIR")
+    if env:
+        return Path(env)
+    return Path(__file__).resolve().parents[2].parent / "shared" / "data"
+
+
+def _paths(paths: Union[PathLike, Iterable[PathLike]]) -> list[str]:
+    if isinstance(paths, (str, os.PathLike)):
+        return [os.fspath(paths)]
+    return [os.fspath(p) for p in paths]
+
+
+def open_source(paths, *, instrument: str = "", publisher: int = -1, tick_size: int = 0):
+    """Opens an event stream (C++ ``mmkit::data::open_source``).
+
+    Args:
+        paths: one path or a sequence read as one stream.
+        instrument: symbol to select (Databento files with several instruments).
+        publisher: Databento publisher id (-1: the reader's default, 39 for DBEQ).
+        tick_size: raw tick override (0: from the format or inferred from the data).
+
+    Returns an ``EventSource`` with ``instrument`` (dict), ``format``, ``book_level``,
+    ``records``, ``tolerated`` (dict of counters), ``locate(record)`` and ``read(n)`` (a
+    ``(k, 64)`` uint8 array, k <= n, k == 0 at the end; view it with :data:`EVENT_DTYPE`).
+    Raises :class:`mmkit.Error` on malformed input.
+    """
+    return _core.open_source(_paths(paths), instrument, publisher, tick_size)
+
+
+def read_events(paths, *, instrument: str = "", publisher: int = -1, tick_size: int = 0,
+                max_events: int = 0) -> np.ndarray:
+    """Reads a whole stream (or its first ``max_events``) into a structured array of
+    :data:`EVENT_DTYPE`, shape ``(n,)``. Memory: 64 bytes per event."""
+    src = open_source(paths, instrument=instrument, publisher=publisher, tick_size=tick_size)
+    chunks = []
+    remaining = max_events if max_events > 0 else None
+    while True:
+        want = 1 << 20 if remaining is None else min(remaining, 1 << 20)
+        if want == 0:
+            break
+        raw = src.read(want)
+        if raw.shape[0] == 0:
+            break
+        chunks.append(raw.view(EVENT_DTYPE).reshape(-1))
+        if remaining is not None:
+            remaining -= raw.shape[0]
+    if not chunks:
+        return np.zeros(0, dtype=EVENT_DTYPE)
+    return chunks[0] if len(chunks) == 1 else np.concatenate(chunks)
+
+
+def events_frame(events: np.ndarray) -> pd.DataFrame:
+    """A DataFrame view of an event array with ``kind`` and ``side`` as categorical names."""
+    df = pd.DataFrame(events)
+    kind_names = {v: k for k, v in EVENT_KINDS.items()}
+    side_names = {v: k for k, v in SIDES.items()}
+    df["kind"] = pd.Categorical(df["kind"].map(kind_names), categories=list(EVENT_KINDS))
+    df["side"] = pd.Categorical(df["side"].map(side_names), categories=list(SIDES))
+    return df
+
+
+def inspect(paths, *, instrument: str = "", publisher: int = -1, tick_size: int = 0) -> dict:
+    """Reads the stream to the end in C++ and summarizes it: instrument, format, time span
+    (ns), event counts per kind, snapshot / seed / complete counts and the reader's tolerated
+    counters."""
+    return _core.summarize(_paths(paths), instrument, publisher, tick_size)
+
+
+def book_csv(paths, out: PathLike, *, depth: int = 10, every: int = 1, impl: str = "auto",
+             instrument: str = "", publisher: int = -1, tick_size: int = 0) -> dict:
+    """Replays the stream into a book and writes it after every ``every``-th source record
+    (row i belongs to record i when every == 1). Columns: ``exch_ts_ns, seq`` then for each
+    level 1..depth ``bid_px_i, bid_qty_i, ask_px_i, ask_qty_i`` in decimal units; blank when
+    the level is empty. ``impl``: ``auto`` / ``fast`` / ``naive`` (the reference books).
+    Raises :class:`mmkit.Error` when the book rejects an event or is crossed after a complete
+    update. Returns the replay summary."""
+    return _core.write_book_csv(_paths(paths), os.fspath(out), depth, every, impl, instrument,
+                                publisher, tick_size)
+
+
+def replay(paths, *, impl: str = "auto", instrument: str = "", publisher: int = -1,
+           tick_size: int = 0) -> dict:
+    """Replays the stream into a book with the same validation as :func:`book_csv`, without
+    output; returns the summary (events, records, final best bid / ask...)."""
+    return _core.replay(_paths(paths), impl, instrument, publisher, tick_size)
