@@ -100,6 +100,7 @@ nb::dict replay_dict(const mmkit::book::ReplaySummary& r, const mmkit::Instrumen
   d["records"] = r.records;
   d["rows"] = r.rows;
   d["complete_points"] = r.complete_points;
+  d["crossed_in_auction"] = r.crossed_in_auction;
   d["anonymous_reductions"] = r.book_stats.anonymous_reductions;
   d["tolerated"] = counters_dict(r.tolerated);
   d["final_bid_depth"] = r.final_bid_depth;

@@ -38,8 +38,13 @@ void check_apply(const data::EventSource& src, const Event& e, Errc rc) {
 }
 
 template <class Book>
-void check_crossed(const data::EventSource& src, const Book& book, const Event& e) {
+void check_crossed(const data::EventSource& src, const Book& book, const Event& e,
+                   ReplaySummary& s) {
   if (!book.crossed()) return;
+  if (e.has(event_flags::kAuction)) {
+    ++s.crossed_in_auction;
+    return;
+  }
   const InstrumentSpec& spec = src.instrument();
   const int pd = spec.price_display_decimals();
   fail_at(src, e.record,
@@ -141,7 +146,7 @@ ReplaySummary run(data::EventSource& src, CsvWriter* csv, std::uint64_t every) {
       check_apply<Book>(src, e, book.apply(e));
       if (e.has(event_flags::kComplete)) {
         ++s.complete_points;
-        check_crossed(src, book, e);
+        check_crossed(src, book, e, s);
       }
       if (csv != nullptr && e.has(event_flags::kEndOfRecord)) {
         last = e;

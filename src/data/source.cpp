@@ -41,7 +41,10 @@ enum class Format { kEventFile, kLobster, kBinance, kDatabento, kUnknown };
 
 Format detect(const std::string& path) {
   if (is_event_file(path)) return Format::kEventFile;
-  if (ends_with(path, ".zip") || path.find("_message_") != std::string::npos) return Format::kLobster;
+  if (ends_with(path, ".zip") || path.find("_message_") != std::string::npos ||
+      path.find("_orderbook_") != std::string::npos) {
+    return Format::kLobster;
+  }
   if (ends_with(path, ".dbn") || ends_with(path, ".dbn.zst")) return Format::kDatabento;
   auto reader = LineReader::open(path);
   std::string_view first;

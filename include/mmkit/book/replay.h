@@ -3,7 +3,8 @@
 //
 // Validation: every event a book rejects (Errc != kOk) and every crossed book at a kComplete
 // point (best bid >= best ask after a complete venue update) is an mmkit::Error naming the
-// source record (EventSource::locate) and what is wrong.
+// source record (EventSource::locate) and what is wrong. A crossed book at a point flagged
+// kAuction (venue pre-open, e.g. CME Globex before the opening auction) is counted instead.
 #pragma once
 
 #include <cstdint>
@@ -32,6 +33,7 @@ struct ReplaySummary {
   std::uint64_t records = 0;  ///< source records consumed (EventSource::records at the end)
   std::uint64_t rows = 0;     ///< CSV rows written (0 when no CSV)
   std::uint64_t complete_points = 0;  ///< kComplete events at which crossing was checked
+  std::uint64_t crossed_in_auction = 0;  ///< crossed kComplete points flagged kAuction (allowed)
   BookStats book_stats;
   data::Counters tolerated;   ///< the reader's counters at the end
   std::size_t final_bid_depth = 0, final_ask_depth = 0;

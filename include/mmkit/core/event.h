@@ -43,6 +43,11 @@ inline constexpr std::uint16_t kSeed = 1u << 3;         ///< synthesized by the 
                                                         ///< pushed beyond the file's depth)
 inline constexpr std::uint16_t kBadTs = 1u << 4;        ///< venue marked the timestamp unreliable
 inline constexpr std::uint16_t kNoExchTs = 1u << 5;     ///< no exchange stamp; exch_ts_ns = local
+inline constexpr std::uint16_t kAuction = 1u << 6;      ///< pre-open / auction phase: resting
+                                                        ///< orders may cross until the opening
+                                                        ///< auction matches them (CME Globex
+                                                        ///< pre-open), so a crossed book at a
+                                                        ///< kComplete point is not an error
 }  // namespace event_flags
 
 /// One market-data event (64 bytes).
