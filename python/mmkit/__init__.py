@@ -15,12 +15,17 @@ from mmkit.data import (
     SIDES,
     FLAGS,
     book_csv,
+    convert,
     data_dir,
     events_frame,
     inspect,
+    is_event_file,
     open_source,
+    read_candles,
     read_events,
+    read_funding,
     replay,
+    verify_event_file,
 )
 
 __version__ = "0.1.0"
@@ -32,10 +37,15 @@ __all__ = [
     "SIDES",
     "FLAGS",
     "book_csv",
+    "convert",
     "data_dir",
     "events_frame",
     "inspect",
+    "is_event_file",
     "open_source",
+    "read_candles",
     "read_events",
+    "read_funding",
     "replay",
+    "verify_event_file",
 ]

@@ -1,7 +1,7 @@
 """The ``mmkit`` command (a thin front over the C++ core).
 
     mmkit inspect DATA...            instrument, time span, event counts, tolerated counts
-    mmkit convert SRC... --out FILE  normalized binary event file (.mmk)
+    mmkit convert SRC... --out FILE  normalized binary event file (.mmk), plain or --compress
     mmkit book DATA... --csv OUT     the book after every K-th source record
     mmkit bench replay DATA...       book replay throughput (events/s)
 
@@ -83,6 +83,28 @@ def inspect_cmd(
     if not s["tolerated"]:
         c.add_row("[dim](none)[/dim]", "0")
     console.print(c)
+
+
+@app.command("convert")
+def convert_cmd(
+    src: List[Path] = typer.Argument(..., help="Source file(s), read as one stream."),
+    out: Path = typer.Option(..., "--out", help="Output event file (.mmk)."),
+    compress: bool = typer.Option(False, "--compress/--plain",
+                                  help="zstd-compressed blocks, or plain (memory-mapped, zero-copy)."),
+    level: int = typer.Option(3, "--level", help="zstd level (with --compress)."),
+    instrument: str = InstrumentOpt,
+    publisher: int = PublisherOpt,
+    tick_size: int = TickOpt,
+) -> None:
+    """Write a normalized binary event file (format: docs/event_file.md)."""
+    t0 = time.perf_counter()
+    r = mmkit.convert(src, out, compress=compress, level=level, instrument=instrument,
+                      publisher=publisher, tick_size=tick_size)
+    dt = time.perf_counter() - t0
+    console.print(
+        f"[green]wrote[/green] {out}: {r['events']:,} events from {r['records']:,} records "
+        f"({r['source_format']}), {r['file_bytes'] / 1e6:.1f} MB"
+        f"{' zstd' if compress else ' plain'}, in {dt:.2f} s")
 
 
 @app.command("book")

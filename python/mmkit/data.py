@@ -87,8 +87,12 @@ def open_source(paths, *, instrument: str = "", publisher: int = -1, tick_size: 
 def read_events(paths, *, instrument: str = "", publisher: int = -1, tick_size: int = 0,
                 max_events: int = 0) -> np.ndarray:
     """Reads a whole stream (or its first ``max_events``) into a structured array of
-    :data:`EVENT_DTYPE`, shape ``(n,)``. Memory: 64 bytes per event."""
-    src = open_source(paths, instrument=instrument, publisher=publisher, tick_size=tick_size)
+    :data:`EVENT_DTYPE`, shape ``(n,)``. A plain event file is memory-mapped and returned
+    zero-copy (read-only); other inputs are read in C++ into a new array (64 bytes per event)."""
+    plist = _paths(paths)
+    if len(plist) == 1 and max_events == 0 and _is_plain_event_file(plist[0]):
+        return _core.map_event_file(plist[0]).view(EVENT_DTYPE).reshape(-1)
+    src = open_source(plist, instrument=instrument, publisher=publisher, tick_size=tick_size)
     chunks = []
     remaining = max_events if max_events > 0 else None
     while True:
@@ -104,6 +108,35 @@ def read_events(paths, *, instrument: str = "", publisher: int = -1, tick_size: 
     if not chunks:
         return np.zeros(0, dtype=EVENT_DTYPE)
     return chunks[0] if len(chunks) == 1 else np.concatenate(chunks)
+
+
+def is_event_file(path: PathLike) -> bool:
+    """True if ``path`` is an mmkit event file (``mmkit convert`` output)."""
+    return _core.is_event_file(os.fspath(path))
+
+
+def _is_plain_event_file(path: str) -> bool:
+    # The header's u32 `compression` at byte 20 (docs/event_file.md): 0 plain, 1 zstd blocks.
+    if not is_event_file(path):
+        return False
+    with open(path, "rb") as f:
+        head = f.read(24)
+    return len(head) == 24 and int.from_bytes(head[20:24], "little") == 0
+
+
+def convert(paths, out: PathLike, *, compress: bool = False, level: int = 3,
+            block_events: int = 65536, instrument: str = "", publisher: int = -1,
+            tick_size: int = 0) -> dict:
+    """Converts any source into an mmkit event file (``docs/event_file.md``): plain (memory-
+    mapped, zero-copy to NumPy) or zstd-compressed blocks. Streams with bounded memory; the
+    output appears only when complete. Returns counts and sizes. Raises :class:`mmkit.Error`."""
+    return _core.convert(_paths(paths), os.fspath(out), compress, level, block_events,
+                         instrument, publisher, tick_size)
+
+
+def verify_event_file(path: PathLike) -> str:
+    """Checks an event file's sizes, index and checksums: "" if sound, else what is wrong."""
+    return _core.verify_event_file(os.fspath(path))
 
 
 def events_frame(events: np.ndarray) -> pd.DataFrame:
@@ -140,3 +173,31 @@ def replay(paths, *, impl: str = "auto", instrument: str = "", publisher: int = 
     """Replays the stream into a book with the same validation as :func:`book_csv`, without
     output; returns the summary (events, records, final best bid / ask...)."""
     return _core.replay(_paths(paths), impl, instrument, publisher, tick_size)
+
+
+def read_candles(path: PathLike) -> pd.DataFrame:
+    """Reads an OHLCV candle CSV (Bybit, Binance spot kline, Binance USD-M, FTX; recognized by
+    header) into a DataFrame indexed by the bar open time (UTC). Columns: open, high, low,
+    close (quote currency), volume (unit in ``df.attrs["volume_unit"]``: "base" or "quote"),
+    quote_volume (NaN when absent), trades (-1 when absent). ``df.attrs`` also holds format,
+    interval_ns and the tolerated counters (gaps). Raises :class:`mmkit.Error`."""
+    d = _core.read_candles(os.fspath(path))
+    cols = d.pop("columns")
+    df = pd.DataFrame({k: v for k, v in cols.items() if k != "open_ts_ns"},
+                      index=pd.to_datetime(cols["open_ts_ns"], unit="ns", utc=True))
+    df.index.name = "open_time"
+    df.attrs.update(d)
+    return df
+
+
+def read_funding(path: PathLike) -> pd.DataFrame:
+    """Reads a funding-rate history (Binance CSV or freqtrade JSON) into a DataFrame indexed by
+    funding time (UTC) with column ``rate`` (fraction per funding interval). ``df.attrs`` holds
+    symbol and format. Raises :class:`mmkit.Error`."""
+    d = _core.read_funding(os.fspath(path))
+    cols = d.pop("columns")
+    df = pd.DataFrame({"rate": cols["rate"]},
+                      index=pd.to_datetime(cols["ts_ns"], unit="ns", utc=True))
+    df.index.name = "funding_time"
+    df.attrs.update(d)
+    return df

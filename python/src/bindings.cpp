@@ -16,6 +16,9 @@
 #include "mmkit/core/decimal.h"
 #include "mmkit/core/error.h"
 #include "mmkit/core/event.h"
+#include "mmkit/data/candles.h"
+#include "mmkit/data/event_file.h"
+#include "mmkit/data/funding.h"
 #include "mmkit/data/inspect.h"
 #include "mmkit/data/source.h"
 
@@ -64,6 +67,14 @@ nb::ndarray<nb::numpy, std::uint8_t, nb::ndim<2>> events_array(std::vector<mmkit
   const std::size_t shape[2] = {owned->size(), sizeof(mmkit::Event)};
   return nb::ndarray<nb::numpy, std::uint8_t, nb::ndim<2>>(
       reinterpret_cast<std::uint8_t*>(owned->data()), 2, shape, owner);
+}
+
+template <class T>
+nb::ndarray<nb::numpy, T, nb::ndim<1>> column(std::vector<T>&& v) {
+  auto* owned = new std::vector<T>(std::move(v));
+  nb::capsule owner(owned, [](void* p) noexcept { delete static_cast<std::vector<T>*>(p); });
+  const std::size_t shape[1] = {owned->size()};
+  return nb::ndarray<nb::numpy, T, nb::ndim<1>>(owned->data(), 1, shape, owner);
 }
 
 struct PySource {
@@ -254,4 +265,122 @@ NB_MODULE(_core, m) {
       },
       "paths"_a, "repeats"_a = 5, "impl"_a = "auto", "instrument"_a = "", "publisher"_a = -1,
       "tick_size"_a = 0);
+
+  m.def(
+      "read_candles",
+      [](const std::string& path) {
+        mmkit::data::CandleSeries c;
+        {
+          nb::gil_scoped_release release;
+          c = mmkit::data::read_candles(path);
+        }
+        const std::size_t n = c.rows.size();
+        std::vector<std::int64_t> ts(n), trades(n);
+        std::vector<double> o(n), h(n), l(n), cl(n), v(n), qv(n);
+        for (std::size_t i = 0; i < n; ++i) {
+          const auto& r = c.rows[i];
+          ts[i] = r.open_ts_ns;
+          o[i] = r.open;
+          h[i] = r.high;
+          l[i] = r.low;
+          cl[i] = r.close;
+          v[i] = r.volume;
+          qv[i] = r.quote_volume;
+          trades[i] = r.trades;
+        }
+        nb::dict cols;
+        cols["open_ts_ns"] = column(std::move(ts));
+        cols["open"] = column(std::move(o));
+        cols["high"] = column(std::move(h));
+        cols["low"] = column(std::move(l));
+        cols["close"] = column(std::move(cl));
+        cols["volume"] = column(std::move(v));
+        cols["quote_volume"] = column(std::move(qv));
+        cols["trades"] = column(std::move(trades));
+        nb::dict d;
+        d["columns"] = cols;
+        d["path"] = c.path;
+        d["format"] = c.format;
+        d["volume_unit"] = c.volume_unit;
+        d["interval_ns"] = c.interval_ns;
+        d["tolerated"] = counters_dict(c.tolerated);
+        return d;
+      },
+      "path"_a);
+
+  m.def(
+      "read_funding",
+      [](const std::string& path) {
+        mmkit::data::FundingSeries f;
+        {
+          nb::gil_scoped_release release;
+          f = mmkit::data::read_funding(path);
+        }
+        std::vector<std::int64_t> ts(f.rows.size());
+        std::vector<double> rate(f.rows.size());
+        for (std::size_t i = 0; i < f.rows.size(); ++i) {
+          ts[i] = f.rows[i].ts_ns;
+          rate[i] = f.rows[i].rate;
+        }
+        nb::dict cols;
+        cols["ts_ns"] = column(std::move(ts));
+        cols["rate"] = column(std::move(rate));
+        nb::dict d;
+        d["columns"] = cols;
+        d["path"] = f.path;
+        d["symbol"] = f.symbol;
+        d["format"] = f.format;
+        d["tolerated"] = counters_dict(f.tolerated);
+        return d;
+      },
+      "path"_a);
+
+  m.def("is_event_file", &mmkit::data::is_event_file, "path"_a);
+
+  m.def(
+      "convert",
+      [](const std::vector<std::string>& paths, const std::string& out, bool compress, int level,
+         std::size_t block_events, const std::string& instrument, std::int64_t publisher,
+         std::int64_t tick) {
+        mmkit::data::EventFileSummary r;
+        {
+          nb::gil_scoped_release release;
+          auto src = mmkit::data::open_source(paths, make_options(instrument, publisher, tick));
+          mmkit::data::EventFileOptions o;
+          o.compress = compress;
+          o.zstd_level = level;
+          o.block_events = block_events;
+          r = mmkit::data::write_event_file(*src, out, o);
+        }
+        nb::dict d;
+        d["events"] = r.event_count;
+        d["records"] = r.record_count;
+        d["blocks"] = r.block_count;
+        d["payload_bytes"] = r.payload_size;
+        d["file_bytes"] = r.file_size;
+        d["source_format"] = r.source_format;
+        return d;
+      },
+      "paths"_a, "out"_a, "compress"_a = false, "level"_a = 3, "block_events"_a = 65536,
+      "instrument"_a = "", "publisher"_a = -1, "tick_size"_a = 0);
+
+  m.def("verify_event_file", &mmkit::data::verify_event_file, "path"_a);
+
+  m.def(
+      "map_event_file",
+      [](const std::string& path) {
+        auto* reader = new mmkit::data::EventFileReader(path);
+        nb::capsule owner(reader, [](void* p) noexcept { delete static_cast<mmkit::data::EventFileReader*>(p); });
+        std::span<const mmkit::Event> ev;
+        try {
+          ev = reader->events();
+        } catch (...) {
+          delete reader;
+          throw;
+        }
+        const std::size_t shape[2] = {ev.size(), sizeof(mmkit::Event)};
+        return nb::ndarray<nb::numpy, const std::uint8_t, nb::ndim<2>>(
+            reinterpret_cast<const std::uint8_t*>(ev.data()), 2, shape, owner);
+      },
+      "path"_a, "Zero-copy (n, 64) read-only view of a plain event file's events.");
 }
