@@ -50,8 +50,15 @@ def inspect_cmd(
     tick_size: int = TickOpt,
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
 ) -> None:
-    """Print the instrument, time span, event counts per kind and what the reader tolerated."""
-    s = mmkit.inspect(data, instrument=instrument, publisher=publisher, tick_size=tick_size)
+    """Print the instrument, time span, event counts per kind and what the reader tolerated.
+
+    Candle and funding-rate files are summarized too (rows, span, interval, gaps)."""
+    try:
+        s = mmkit.inspect(data, instrument=instrument, publisher=publisher, tick_size=tick_size)
+    except mmkit.Error as e:
+        if "unrecognized input format" not in str(e) or len(data) != 1 or not _inspect_series(data[0], as_json):
+            raise
+        return
     if as_json:
         print(json.dumps(s, indent=2))
         return
@@ -83,6 +90,28 @@ def inspect_cmd(
     if not s["tolerated"]:
         c.add_row("[dim](none)[/dim]", "0")
     console.print(c)
+
+
+def _inspect_series(path: Path, as_json: bool) -> bool:
+    """Summarizes a candle or funding file; False if it is neither."""
+    for reader in (mmkit.read_candles, mmkit.read_funding):
+        try:
+            df = reader(path)
+        except mmkit.Error:
+            continue
+        info = {"kind": "candles" if reader is mmkit.read_candles else "funding", "rows": len(df),
+                "first": str(df.index[0]) if len(df) else None,
+                "last": str(df.index[-1]) if len(df) else None,
+                **{k: v for k, v in df.attrs.items() if k != "path"}}
+        if as_json:
+            print(json.dumps(info, indent=2, default=str))
+        else:
+            t = Table(title=str(path), show_header=False, title_justify="left")
+            for k, v in info.items():
+                t.add_row(k, f"{v:,}" if isinstance(v, int) else str(v))
+            console.print(t)
+        return True
+    return False
 
 
 @app.command("convert")

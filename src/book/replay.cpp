@@ -4,17 +4,10 @@
 #include <string>
 #include <vector>
 
-#include "mmkit/book/naive_l2_book.h"
-#include "mmkit/book/naive_l3_book.h"
-#if __has_include("mmkit/book/l3_book.h") && __has_include("mmkit/book/l2_book.h")  // TEMP-BOOKS
 #include "mmkit/book/l2_book.h"
 #include "mmkit/book/l3_book.h"
-#else
-namespace mmkit::book {
-using L2Book = NaiveL2Book;
-using L3Book = NaiveL3Book;
-}  // namespace mmkit::book
-#endif
+#include "mmkit/book/naive_l2_book.h"
+#include "mmkit/book/naive_l3_book.h"
 #include "mmkit/core/decimal.h"
 #include "mmkit/core/error.h"
 

@@ -87,3 +87,17 @@ def test_cli_inspect_and_book(data_dir, tmp_path):
     assert len(pd.read_csv(out)) == 49_482 // 1000
     r = subprocess.run([str(exe), "inspect", str(tmp_path / "missing.gz")], capture_output=True, text=True)
     assert r.returncode == 2 and "missing.gz" in r.stderr
+
+
+def test_read_candles_gives_a_utc_indexed_frame(data_dir):
+    df = mmkit.read_candles(data_dir / "candles/bybit_linear_1m/BTCUSDT_1m.csv")
+    assert len(df) == 43_200
+    assert df.attrs["interval_ns"] == 60 * 10**9
+    assert str(df.index[0]) == "2025-05-29 19:00:00+00:00"
+    assert (df["low"] <= df[["open", "close"]].min(axis=1)).all()
+
+
+def test_read_funding_known_values(data_dir):
+    df = mmkit.read_funding(data_dir / "funding/binance_usdm_csv/BTCUSDT.csv")
+    assert len(df) == 200
+    assert df.loc[pd.Timestamp(1773187200000, unit="ms", tz="UTC"), "rate"] == -0.00011052

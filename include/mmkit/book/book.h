@@ -53,7 +53,7 @@ template <class B>
 concept L3OrderBook = OrderBook<B> && requires(B b, const B cb, OrderId id, Side s, Price p, Qty q) {
   { b.add(id, s, p, q) } -> std::same_as<Errc>;
   { b.cancel(id, q) } -> std::same_as<Errc>;     ///< reduce by q, remove at 0
-  { b.execute(id, q) } -> std::same_as<Errc>;    ///< same effect as cancel; counted apart
+  { b.execute(id, q) } -> std::same_as<Errc>;    ///< same book effect as cancel (a fill)
   { b.modify(id, p, q) } -> std::same_as<Errc>;  ///< new price / size (priority rules above)
   { cb.contains(id) } -> std::same_as<bool>;
   { cb.order_count() } -> std::same_as<std::size_t>;
