@@ -14,5 +14,5 @@ mkdir -p runs/demo
 $MMKIT inspect "$GOOG"
 $MMKIT convert "$GOOG" --out runs/demo/goog10.mmk
 $MMKIT book runs/demo/goog10.mmk --depth 10 --every 1 --csv runs/demo/goog10_book.csv
-.venv/bin/python examples/compare_lobster_book.py "$GOOG" runs/demo/goog10_book.csv
+$MMKIT verify "$GOOG"
 $MMKIT bench replay runs/demo/goog10.mmk "$GOOG" --repeat 3

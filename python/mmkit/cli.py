@@ -3,6 +3,7 @@
     mmkit inspect DATA...            instrument, time span, event counts, tolerated counts
     mmkit convert SRC... --out FILE  normalized binary event file (.mmk), plain or --compress
     mmkit book DATA... --csv OUT     the book after every K-th source record
+    mmkit verify DATA...             the rebuilt book against the venue's own
     mmkit bench replay DATA...       book replay throughput (events/s)
 
 DATA is one or more files read as one stream, in any supported format (``docs/formats.md``).
@@ -157,6 +158,34 @@ def book_cmd(
             f"[green]wrote[/green] {csv}: {r['rows']:,} rows, {r['records']:,} records, "
             f"{r['events']:,} events in {dt:.2f} s; final best bid {r['final_best_bid']} x "
             f"{r['final_best_bid_qty']}, best ask {r['final_best_ask']} x {r['final_best_ask_qty']}")
+
+
+@app.command("verify")
+def verify_cmd(
+    data: List[Path] = typer.Argument(..., help="Input file(s), read as one stream."),
+    instrument: str = InstrumentOpt,
+    publisher: int = PublisherOpt,
+    tick_size: int = TickOpt,
+) -> None:
+    """Rebuild the book and check it against the venue's own (LOBSTER orderbook rows, Binance
+    bookTickers, Databento final book). Exit 1 on any mismatch."""
+    from mmkit.verify import verify
+    t0 = time.perf_counter()
+    r = verify(data, instrument=instrument, publisher=publisher, tick_size=tick_size)
+    dt = time.perf_counter() - t0
+    t = Table(title=f"verify {', '.join(p.name for p in data)}", show_header=False, title_justify="left")
+    t.add_row("check", r["check"])
+    t.add_row("compared", f"{r['compared']:,}")
+    style = "green" if r["mismatches"] == 0 else "red"
+    t.add_row("mismatches", f"[{style}]{r['mismatches']:,}[/{style}]")
+    t.add_row("events / records", f"{r['events']:,} / {r['records']:,}")
+    t.add_row("crossed in pre-open (allowed)", f"{r['crossed_in_auction']:,}")
+    t.add_row("final best bid / ask",
+              f"{r['final_best_bid']} x {r['final_best_bid_qty']} / {r['final_best_ask']} x {r['final_best_ask_qty']}")
+    t.add_row("time", f"{dt:.2f} s")
+    console.print(t)
+    if r["mismatches"]:
+        raise typer.Exit(1)
 
 
 @bench_app.command("replay")

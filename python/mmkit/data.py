@@ -54,11 +54,12 @@ FLAGS = {
 
 
 def data_dir() -> Path:
-    """The real-data directory: ``$MMKIT_DATA_DIR``, else ``../shared/data`` beside the repo."""
+    """The real-data directory: ``$MMKIT_DATA_DIR``, else ``../shared/data`` relative to the
+    working directory (the repository root, for the Makefile, tests and examples)."""
     env = os.environ.get("MMKIT_DATA_DIR")
     if env:
         return Path(env)
-    return Path(__file__).resolve().parents[2].parent / "shared" / "data"
+    return Path.cwd().parent / "shared" / "data"
 
 
 def _paths(paths: Union[PathLike, Iterable[PathLike]]) -> list[str]:

@@ -383,4 +383,24 @@ NB_MODULE(_core, m) {
             reinterpret_cast<const std::uint8_t*>(ev.data()), 2, shape, owner);
       },
       "path"_a, "Zero-copy (n, 64) read-only view of a plain event file's events.");
+
+  m.def(
+      "check_venue_bbo",
+      [](const std::vector<std::string>& paths, const std::string& impl, const std::string& instrument,
+         std::int64_t publisher, std::int64_t tick) {
+        mmkit::book::BboCheck c;
+        mmkit::InstrumentSpec spec;
+        {
+          nb::gil_scoped_release release;
+          auto src = mmkit::data::open_source(paths, make_options(instrument, publisher, tick));
+          spec = src->instrument();
+          c = mmkit::book::check_venue_bbo(*src, parse_impl(impl));
+        }
+        nb::dict d = replay_dict(c.replay, spec);
+        d["bbo_points"] = c.points;
+        d["bbo_mismatches"] = c.mismatches;
+        d["first_mismatch"] = c.first_mismatch;
+        return d;
+      },
+      "paths"_a, "impl"_a = "auto", "instrument"_a = "", "publisher"_a = -1, "tick_size"_a = 0);
 }

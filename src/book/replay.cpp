@@ -164,6 +164,70 @@ ReplaySummary run(data::EventSource& src, CsvWriter* csv, std::uint64_t every) {
   return s;
 }
 
+template <class Book>
+BboCheck run_bbo(data::EventSource& src) {
+  Book book;
+  BboCheck c;
+  ReplaySummary& s = c.replay;
+  std::vector<Event> batch(kBatch);
+  std::uint64_t last_depth_seq = 0;
+  bool have_depth = false;
+  Level venue_bid;
+  bool have_bid = false;
+  const InstrumentSpec& spec = src.instrument();
+  auto text = [&](const Level& l) {
+    return l.price == kNoPrice ? std::string("none")
+                               : format_decimal(l.price, spec.price_decimals, spec.price_display_decimals()) +
+                                     " x " + format_decimal(l.qty, spec.qty_decimals, spec.qty_display_decimals());
+  };
+  for (;;) {
+    const std::size_t n = src.read(batch.data(), batch.size());
+    if (n == 0) break;
+    for (std::size_t i = 0; i < n; ++i) {
+      const Event& e = batch[i];
+      check_apply<Book>(src, e, book.apply(e));
+      if (e.has(event_flags::kComplete)) {
+        ++s.complete_points;
+        check_crossed(src, book, e, s);
+        if (e.kind == EventKind::kLevelUpdate && !e.has(event_flags::kSnapshot)) {
+          last_depth_seq = e.seq;
+          have_depth = true;
+        }
+      }
+      if (e.kind != EventKind::kBestBidAsk) continue;
+      if (e.side == Side::kBid) {
+        venue_bid = Level{e.price, e.qty, 0};
+        have_bid = true;
+        continue;
+      }
+      if (!have_bid || !have_depth || e.seq != last_depth_seq) {
+        have_bid = false;
+        continue;
+      }
+      have_bid = false;
+      ++c.points;
+      const Level ask{e.price, e.qty, 0};
+      const Level our_bid = book.best(Side::kBid), our_ask = book.best(Side::kAsk);
+      if (our_bid.price != venue_bid.price || our_bid.qty != venue_bid.qty || our_ask.price != ask.price ||
+          our_ask.qty != ask.qty) {
+        if (c.mismatches++ == 0) {
+          c.first_mismatch = src.locate(e.record) + ": venue " + text(venue_bid) + " / " + text(ask) +
+                             ", book " + text(our_bid) + " / " + text(our_ask);
+        }
+      }
+    }
+    s.events += n;
+  }
+  s.records = src.records();
+  s.book_stats = book.stats();
+  s.tolerated = src.tolerated();
+  s.final_bid_depth = book.depth(Side::kBid);
+  s.final_ask_depth = book.depth(Side::kAsk);
+  s.final_best_bid = book.best(Side::kBid);
+  s.final_best_ask = book.best(Side::kAsk);
+  return c;
+}
+
 ReplaySummary dispatch(data::EventSource& src, CsvWriter* csv, std::uint64_t every, BookImpl impl) {
   const bool l3 = src.book_level() == data::BookLevel::kL3;
   const bool naive = impl == BookImpl::kNaive;
@@ -182,6 +246,13 @@ ReplaySummary write_book_csv(data::EventSource& source, std::FILE* out, const Bo
 
 ReplaySummary replay(data::EventSource& source, BookImpl impl) {
   return dispatch(source, nullptr, 1, impl);
+}
+
+BboCheck check_venue_bbo(data::EventSource& source, BookImpl impl) {
+  const bool l3 = source.book_level() == data::BookLevel::kL3;
+  const bool naive = impl == BookImpl::kNaive;
+  if (l3) return naive ? run_bbo<NaiveL3Book>(source) : run_bbo<L3Book>(source);
+  return naive ? run_bbo<NaiveL2Book>(source) : run_bbo<L2Book>(source);
 }
 
 ReplayTiming time_replay(const std::function<std::unique_ptr<data::EventSource>()>& open,

@@ -193,3 +193,36 @@ TEST(BookCsv, ZeroDepthOrEveryIsRejected) {
 
 }  // namespace
 }  // namespace mmkit::book
+
+namespace mmkit::book {
+namespace {
+
+Event bbo(std::uint64_t record, Side side, Price px, Qty qty, std::uint64_t seq) {
+  Event e;
+  e.kind = EventKind::kBestBidAsk;
+  e.record = record;
+  e.side = side;
+  e.price = px;
+  e.qty = qty;
+  e.seq = seq;
+  e.flags = side == Side::kAsk ? event_flags::kEndOfRecord : 0;
+  return e;
+}
+
+TEST(VenueBbo, OnlyTickersAlignedWithTheLastDepthUpdateAreCompared) {
+  std::vector<Event> ev{level(0, Side::kBid, 10000, 5, 0), level(0, Side::kAsk, 10100, 2)};
+  ev.push_back(bbo(1, Side::kBid, 10000, 5, 100));  // aligned (seq 100 = record 0's seq): match
+  ev.push_back(bbo(1, Side::kAsk, 10100, 2, 100));
+  ev.push_back(bbo(2, Side::kBid, 10000, 9, 99));  // not aligned: ignored although different
+  ev.push_back(bbo(2, Side::kAsk, 10100, 2, 99));
+  ev.push_back(bbo(3, Side::kBid, 10000, 5, 100));  // aligned, ask qty differs: mismatch
+  ev.push_back(bbo(3, Side::kAsk, 10100, 3, 100));
+  VectorSource src(ev, 4, BookLevel::kL2);
+  const BboCheck c = check_venue_bbo(src);
+  EXPECT_EQ(c.points, 2u);
+  EXPECT_EQ(c.mismatches, 1u);
+  EXPECT_NE(c.first_mismatch.find("mem:4"), std::string::npos) << c.first_mismatch;
+}
+
+}  // namespace
+}  // namespace mmkit::book

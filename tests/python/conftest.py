@@ -5,6 +5,9 @@ import pytest
 
 import mmkit
 
+# Default for runs outside `make test`: ../shared/data beside the repository root.
+os.environ.setdefault("MMKIT_DATA_DIR", str(Path(__file__).resolve().parents[3] / "shared" / "data"))
+
 
 @pytest.fixture(scope="session")
 def data_dir() -> Path:

@@ -101,3 +101,39 @@ def test_read_funding_known_values(data_dir):
     df = mmkit.read_funding(data_dir / "funding/binance_usdm_csv/BTCUSDT.csv")
     assert len(df) == 200
     assert df.loc[pd.Timestamp(1773187200000, unit="ms", tz="UTC"), "rate"] == -0.00011052
+
+
+def test_verify_binance_futures_against_every_aligned_book_ticker(data_dir):
+    from mmkit.verify import verify
+    r = verify([data_dir / "binance_l2/usdm/btcusdt_20240718.gz",
+                data_dir / "binance_l2/usdm/btcusdt_20240719.gz"])
+    assert (r["compared"], r["mismatches"]) == (106, 0)
+    assert r["records"] == 11_414 + 60_570
+
+
+def test_verify_cme_mbo_final_book_uncrossed_at_4810(data_dir):
+    from mmkit.verify import verify
+    r = verify(data_dir / "cme_mbo/esh4-glbx-mdp3-20231225.mbo.dbn.zst")
+    assert r["mismatches"] == 0
+    assert (r["final_best_bid"], r["final_best_ask"]) == ("4810.00", "4810.25")
+    assert r["crossed_in_auction"] > 0  # the pre-open accumulation before the 23:00 UTC open
+
+
+def test_convert_then_read_events_zero_copy_is_identical(data_dir, tmp_path):
+    src = data_dir / GOOG1
+    plain, packed = tmp_path / "g.mmk", tmp_path / "g.zst.mmk"
+    a = mmkit.convert(src, plain)
+    b = mmkit.convert(src, packed, compress=True)
+    assert a["events"] == b["events"] and b["file_bytes"] < a["file_bytes"] / 3
+    assert mmkit.is_event_file(plain) and not mmkit.is_event_file(src)
+    assert mmkit.verify_event_file(plain) == "" and mmkit.verify_event_file(packed) == ""
+    direct = mmkit.read_events(src)
+    mapped = mmkit.read_events(plain)
+    assert not mapped.flags.writeable  # a view of the memory map, not a copy
+    assert np.array_equal(direct, mapped)
+    assert np.array_equal(direct, mmkit.read_events(packed))
+    assert mmkit.inspect(plain)["tolerated"] == mmkit.inspect(src)["tolerated"]
+    # Same input, same bytes.
+    again = tmp_path / "g2.mmk"
+    mmkit.convert(src, again)
+    assert plain.read_bytes() == again.read_bytes()

@@ -52,6 +52,19 @@ ReplaySummary write_book_csv(data::EventSource& source, std::FILE* out, const Bo
 /// Replays the whole stream into a fresh book (validated as above) without output.
 ReplaySummary replay(data::EventSource& source, BookImpl impl = BookImpl::kAuto);
 
+/// The book against the venue's own top of book. A kBestBidAsk pair (bid event, then ask
+/// event) whose seq equals the seq of the last applied depth update (kLevelUpdate with
+/// kComplete) shows the best bid/ask of exactly that book state (Binance USD-M bookTicker `u`
+/// == depthUpdate `u`, see the Binance "How to manage a local order book correctly" guide); each
+/// such pair is a point, compared on best bid and ask price and quantity.
+struct BboCheck {
+  std::uint64_t points = 0;
+  std::uint64_t mismatches = 0;
+  std::string first_mismatch;  ///< locate() of the first mismatching record and the values
+  ReplaySummary replay;
+};
+BboCheck check_venue_bbo(data::EventSource& source, BookImpl impl = BookImpl::kAuto);
+
 /// Wall-clock seconds of `repeats` full replays (open + read + apply + validation), each on a
 /// fresh source from `open`. For benchmarks only (the clock is read once per repetition).
 struct ReplayTiming {
