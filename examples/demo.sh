@@ -15,4 +15,4 @@ $MMKIT inspect "$GOOG"
 $MMKIT convert "$GOOG" --out runs/demo/goog10.mmk
 $MMKIT book runs/demo/goog10.mmk --depth 10 --every 1 --csv runs/demo/goog10_book.csv
 $MMKIT verify "$GOOG"
-$MMKIT bench replay runs/demo/goog10.mmk "$GOOG" --repeat 3
+$MMKIT bench replay "$GOOG" --repeat 5

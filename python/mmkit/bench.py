@@ -20,9 +20,9 @@ import mmkit
 from mmkit import _core
 
 STANDARD = [
-    ("LOBSTER GOOG L10 (L3)", ["lobster/LOBSTER_SampleFile_GOOG_2012-06-21_10.zip"]),
-    ("Binance BTCUSDT USD-M 2024-08-08 (L2)", ["binance_l2/usdm/btcusdt_20240808.gz"]),
-    ("CME ESH4 MBO 2023-12-25 (L3)", ["cme_mbo/esh4-glbx-mdp3-20231225.mbo.csv.gz"]),
+    ("GOOG L10 (L3)", ["lobster/LOBSTER_SampleFile_GOOG_2012-06-21_10.zip"]),
+    ("BTCUSDT perp (L2)", ["binance_l2/usdm/btcusdt_20240808.gz"]),
+    ("ESH4 MBO (L3)", ["cme_mbo/esh4-glbx-mdp3-20231225.mbo.csv.gz"]),
 ]
 
 
@@ -67,7 +67,8 @@ def run_replay_bench(data: Sequence[Path], *, repeat: int, impl: str, standard: 
             else:
                 console.print(f"[yellow]skipped[/yellow] {label}: not found under {root}")
     if data:
-        sets.append((", ".join(Path(p).name for p in data), [str(p) for p in data]))
+        label = Path(data[0]).name if len(data) == 1 else f"{Path(data[0]).name} +{len(data) - 1}"
+        sets.append((label[:28], [str(p) for p in data]))
     rows: list[dict] = []
     with tempfile.TemporaryDirectory(prefix="mmkit-bench-") as tmp:
         for label, paths in sets:
@@ -76,17 +77,18 @@ def run_replay_bench(data: Sequence[Path], *, repeat: int, impl: str, standard: 
                 for compress in (False, True):
                     out = Path(tmp) / f"{len(rows)}-{'zstd' if compress else 'plain'}.mmk"
                     mmkit.convert(paths, out, compress=compress)
-                    rows.append(_row(label, "converted " + ("zstd" if compress else "plain"),
+                    rows.append(_row(label, "mmk " + ("zstd" if compress else "plain"),
                                      [str(out)], repeat, impl))
     table = Table(title=f"book replay throughput ({impl} books), {machine()}", title_justify="left")
-    for col in ("data", "input", "events", "best s", "events/s (best)", "events/s (median)", "vs source"):
-        table.add_column(col, justify="left" if col in ("data", "input") else "right")
+    for col in ("data", "input", "events", "best s", "M ev/s best", "M ev/s median", "vs source"):
+        table.add_column(col, justify="left" if col in ("data", "input") else "right", no_wrap=True)
     source_rate: dict[str, float] = {}
     for r in rows:
         if r["input"] == "source":
             source_rate[r["data"]] = r["events_per_s"]
         ratio = r["events_per_s"] / source_rate[r["data"]] if r["data"] in source_rate else float("nan")
         table.add_row(r["data"], r["input"], f"{r['events']:,}", f"{r['best_s']:.4f}",
-                      f"{r['events_per_s']:,.0f}", f"{r['median_events_per_s']:,.0f}", f"{ratio:.1f}x")
+                      f"{r['events_per_s'] / 1e6:.2f}", f"{r['median_events_per_s'] / 1e6:.2f}",
+                      f"{ratio:.1f}x")
     console.print(table)
     return rows
