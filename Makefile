@@ -3,7 +3,7 @@
 #   build  C++ core, tests, benchmarks and the Python extension (one CMake build in build/py);
 #          installs the package into .venv, so .venv/bin/mmkit is the command
 #   test   ctest (GoogleTest) + pytest
-#   demo   the main job on its embedded default
+#   demo   the main job on its embedded default: a GLFT backtest on the synthetic market
 #   bench  Google Benchmark micro-benchmarks + replay throughput on the real data
 SHELL := /bin/bash
 .DEFAULT_GOAL := build
@@ -44,7 +44,7 @@ test: build
 	$(VENV)/bin/pytest -q tests/python
 
 demo: build
-	bash examples/demo.sh
+	$(MMKIT) backtest --out runs/demo
 
 bench: build
 	$(BUILD_DIR)/book_bench --benchmark_repetitions=3 --benchmark_report_aggregates_only=true

@@ -9,6 +9,7 @@ file, the line or byte offset, and what is wrong.
 from __future__ import annotations
 
 from mmkit._core import Error
+from mmkit.backtest import Backtest, backtest
 from mmkit.data import (
     EVENT_DTYPE,
     EVENT_KINDS,
@@ -31,6 +32,8 @@ from mmkit.data import (
 __version__ = "0.1.0"
 
 __all__ = [
+    "Backtest",
+    "backtest",
     "Error",
     "EVENT_DTYPE",
     "EVENT_KINDS",

@@ -1,5 +1,6 @@
 """The ``mmkit`` command (a thin front over the C++ core).
 
+    mmkit backtest [DATA...]         market-making backtest (synthetic market without DATA)
     mmkit inspect DATA...            instrument, time span, event counts, tolerated counts
     mmkit convert SRC... --out FILE  normalized binary event file (.mmk), plain or --compress
     mmkit book DATA... --csv OUT     the book after every K-th source record
@@ -41,6 +42,61 @@ def _fmt_ts(ns: int) -> str:
         return "-"
     secs, frac = divmod(int(ns), 1_000_000_000)
     return time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(secs)) + f".{frac:09d} UTC"
+
+
+@app.command("backtest")
+def backtest_cmd(
+    data: Optional[List[Path]] = typer.Argument(None, help="Market data file(s), read as one stream; none: the embedded synthetic market."),
+    strategy: Optional[str] = typer.Option(None, "--strategy", "-s", help="avellaneda-stoikov, glft, spread-quoter or order-list (default: the config's, else glft)."),
+    config: Optional[Path] = typer.Option(None, "--config", "-c", help="TOML config (configs/README.md)."),
+    out: Optional[Path] = typer.Option(None, "--out", "-o", help="Output directory (metrics.json, fills.csv, orders.csv, timeseries.csv, config, report.html)."),
+    orders: Optional[Path] = typer.Option(None, "--orders", help="Order list CSV for --strategy order-list (ts_ns,side,price,qty,type[,tif])."),
+    latency: Optional[float] = typer.Option(None, "--latency", help="Order entry and response latency, ms each; 0 = no latency at all."),
+    queue_model: Optional[str] = typer.Option(None, "--queue-model", help="L2 queue model: risk-averse, prob-power-N, prob-log."),
+    maker_fee: Optional[float] = typer.Option(None, "--maker-fee", help="Maker fee, bps (negative = rebate)."),
+    taker_fee: Optional[float] = typer.Option(None, "--taker-fee", help="Taker fee, bps."),
+    seed: Optional[int] = typer.Option(None, "--seed", help="Seed of every random draw (latency, queue, synthetic market)."),
+    instrument: str = InstrumentOpt,
+    publisher: int = PublisherOpt,
+) -> None:
+    """Backtest a market-making strategy on real order-book data (or the synthetic market)."""
+    from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+    from mmkit.backtest import Backtest, latency_override
+
+    engine: dict = {}
+    if latency is not None:
+        engine.update(latency_override(latency))
+    if queue_model is not None:
+        engine["queue_model"] = queue_model
+    if maker_fee is not None:
+        engine["maker_fee_bps"] = maker_fee
+    if taker_fee is not None:
+        engine["taker_fee_bps"] = taker_fee
+    if seed is not None:
+        engine["seed"] = seed
+    params = {"orders": str(orders)} if orders is not None else None
+    source = {}
+    if instrument:
+        source["instrument"] = instrument
+    if publisher >= 0:
+        source["publisher"] = publisher
+    synthetic = {"seed": seed} if (seed is not None and not data) else None
+    t0 = time.perf_counter()
+    bt = Backtest(data or None, config=config, strategy=strategy, params=params, engine=engine,
+                  synthetic=synthetic, source=source)
+    with Progress(SpinnerColumn(), TextColumn("[bold]backtest[/bold] {task.description}"), BarColumn(),
+                  TextColumn("{task.fields[events]:,} events"), TimeElapsedColumn(),
+                  console=err_console, transient=True, disable=not err_console.is_terminal) as prog:
+        task = prog.add_task(bt.config["strategy"]["name"], total=None, events=0)
+        bt.run(progress=lambda n: prog.update(task, events=n))
+    res = bt.results()
+    console.print(res.summary_table())
+    wall = time.perf_counter() - t0
+    ev = res.run_info["events"]
+    console.print(f"[dim]{ev:,} events in {wall:.2f} s ({ev / wall:,.0f} events/s, wall clock incl. set-up)[/dim]")
+    if out is not None:
+        res.write(out)
+        console.print(f"[green]wrote[/green] {out}/ (metrics.json, fills.csv, orders.csv, timeseries.csv, config, report.html)")
 
 
 @app.command("inspect")

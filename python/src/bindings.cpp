@@ -25,6 +25,10 @@
 namespace nb = nanobind;
 using namespace nb::literals;
 
+namespace mmkit::python {
+void bind_backtest(nb::module_& m);
+}
+
 namespace {
 
 using mmkit::data::EventSource;
@@ -142,6 +146,7 @@ mmkit::book::BookImpl parse_impl(const std::string& impl) {
 NB_MODULE(_core, m) {
   m.doc() = "mmkit C++ core (private; use the mmkit package)";
   nb::exception<mmkit::Error>(m, "Error", PyExc_ValueError);
+  mmkit::python::bind_backtest(m);
 
   m.attr("EVENT_SIZE") = sizeof(mmkit::Event);
   nb::dict kinds;

@@ -12,7 +12,8 @@ double money_to_double(Money m, const InstrumentSpec& spec) noexcept {
   for (int i = 0; i < decimals; ++i) scale *= 10;
   const Money whole = m / scale;
   const Money frac = m % scale;
-  return static_cast<double>(whole) + static_cast<double>(frac) / static_cast<double>(scale);
+  return (static_cast<double>(whole) + static_cast<double>(frac) / static_cast<double>(scale)) *
+         spec.multiplier();
 }
 
 const char* to_string(RejectReason r) noexcept {

@@ -26,7 +26,9 @@ struct InstrumentSpec {
   Price tick_size = 1;
   Qty lot_size = 1;
   std::uint32_t instrument_id = 0;  ///< venue's numeric id (Databento), 0 if none
-  std::uint32_t reserved = 0;
+  /// Currency value of one unit of price × one unit of quantity (futures: ES 50 USD per index
+  /// point and contract); 0 means 1 (spot, equities, linear perpetuals quoted per coin).
+  std::uint32_t contract_multiplier = 0;
 
   [[nodiscard]] std::string symbol_str() const { return std::string(symbol, strnlen(symbol, sizeof symbol)); }
   [[nodiscard]] std::string venue_str() const { return std::string(venue, strnlen(venue, sizeof venue)); }
@@ -45,6 +47,10 @@ struct InstrumentSpec {
   /// Decimal value of a raw price / quantity (for models and reports, never for book code).
   [[nodiscard]] double price_to_double(Price p) const noexcept;
   [[nodiscard]] double qty_to_double(Qty q) const noexcept;
+  /// contract_multiplier as a factor (1 when unset).
+  [[nodiscard]] double multiplier() const noexcept {
+    return contract_multiplier == 0 ? 1.0 : static_cast<double>(contract_multiplier);
+  }
 
  private:
   static void copy_into(char* dst, std::size_t n, std::string_view s) {

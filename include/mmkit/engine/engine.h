@@ -50,6 +50,8 @@ struct EngineConfig {
   /// When false (default) the replayed market is not altered by our orders: our taker fills do
   /// not remove liquidity from the replayed book.
   bool own_orders_take_liquidity = false;
+  /// Contract multiplier for money figures (0: the instrument's own, else 1); e.g. 50 for CME ES.
+  std::uint32_t contract_multiplier = 0;
   /// Events before the strategy starts (book warm-up); they still go through the exchange.
   std::uint64_t warmup_events = 0;
 };

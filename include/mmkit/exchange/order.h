@@ -20,7 +20,7 @@ using Money = __int128;
 inline constexpr std::int64_t kMoneyExtraScale = 1'000'000'000;  ///< the 10^9 above
 inline constexpr std::int64_t kPpbPerBp = 100'000;
 
-/// Decimal value of `m` in the quote currency.
+/// Decimal value of `m` in the quote currency (× the instrument's contract multiplier).
 [[nodiscard]] double money_to_double(Money m, const InstrumentSpec& spec) noexcept;
 /// price × qty as Money (exact).
 [[nodiscard]] inline Money notional(Price p, Qty q) noexcept {

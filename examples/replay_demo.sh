@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `make demo`: inspect, convert and replay the real LOBSTER GOOG level-10 sample, write its book
+# Real-data tour: inspect, convert and replay the real LOBSTER GOOG level-10 sample, write its book
 # and check it against LOBSTER's own orderbook file.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -1,0 +1,439 @@
+// nanobind bindings of the backtest engine: mmkit._core.Backtest (steppable) and the market
+// profile. Configuration arrives as plain dicts whose keys are checked here, against the C++
+// structs they fill (unknown keys are errors naming them).
+#include <nanobind/nanobind.h>
+#include <nanobind/ndarray.h>
+#include <nanobind/stl/string.h>
+#include <nanobind/stl/vector.h>
+
+#include <cmath>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "mmkit/core/decimal.h"
+#include "mmkit/core/error.h"
+#include "mmkit/engine/engine.h"
+#include "mmkit/engine/profile.h"
+#include "mmkit/exchange/order.h"
+#include "mmkit/sim/synthetic_market.h"
+#include "mmkit/strategy/strategy.h"
+
+namespace nb = nanobind;
+using namespace nb::literals;
+
+namespace mmkit::python {
+namespace {
+
+using engine::BacktestResult;
+using engine::Engine;
+using engine::EngineConfig;
+
+template <class T>
+nb::ndarray<nb::numpy, T, nb::ndim<1>> col(std::vector<T>&& v) {
+  auto* owned = new std::vector<T>(std::move(v));
+  nb::capsule owner(owned, [](void* p) noexcept { delete static_cast<std::vector<T>*>(p); });
+  const std::size_t shape[1] = {owned->size()};
+  return nb::ndarray<nb::numpy, T, nb::ndim<1>>(owned->data(), 1, shape, owner);
+}
+
+void check_keys(const nb::dict& d, const std::set<std::string>& known, const char* what) {
+  for (auto [k, v] : d) {
+    const std::string key = nb::cast<std::string>(k);
+    if (!known.count(key)) {
+      std::string list;
+      for (const auto& n : known) list += (list.empty() ? "" : ", ") + n;
+      throw Error(std::string("unknown ") + what + " setting '" + key + "' (known: " + list + ")");
+    }
+  }
+}
+
+double get_f(const nb::dict& d, const char* k, double def) {
+  return d.contains(k) ? nb::cast<double>(d[k]) : def;
+}
+std::int64_t get_i(const nb::dict& d, const char* k, std::int64_t def) {
+  return d.contains(k) ? nb::cast<std::int64_t>(d[k]) : def;
+}
+
+strategy::Params to_params(const nb::dict& d) {
+  strategy::Params p;
+  for (auto [k, v] : d) {
+    const std::string key = nb::cast<std::string>(k);
+    if (nb::isinstance<nb::bool_>(v)) p[key] = nb::cast<bool>(v);
+    else if (nb::isinstance<nb::int_>(v)) p[key] = nb::cast<std::int64_t>(v);
+    else if (nb::isinstance<nb::float_>(v)) p[key] = nb::cast<double>(v);
+    else if (nb::isinstance<nb::str>(v)) p[key] = nb::cast<std::string>(v);
+    else throw Error("strategy parameter '" + key + "' must be a bool, int, float or string");
+  }
+  return p;
+}
+
+nb::dict from_params(const strategy::Params& p) {
+  nb::dict d;
+  for (const auto& [k, v] : p) {
+    std::visit([&](const auto& x) { d[k.c_str()] = x; }, v);
+  }
+  return d;
+}
+
+Qty qty_raw(double decimal, const InstrumentSpec& spec) {
+  return static_cast<Qty>(std::llround(decimal * static_cast<double>(pow10(spec.qty_decimals))));
+}
+
+sim::SyntheticMarketConfig synthetic_config(const nb::dict& d) {
+  check_keys(d, {"symbol", "price_decimals", "tick_size", "initial_mid", "max_distance", "limit_rate_k",
+                 "limit_rate_alpha", "market_rate", "cancel_rates", "mean_order_size",
+                 "opening_orders_per_level", "duration_s", "start_ns", "feed_latency_ns", "seed"},
+             "synthetic market");
+  sim::SyntheticMarketConfig c;
+  if (d.contains("symbol")) c.symbol = nb::cast<std::string>(d["symbol"]);
+  c.price_decimals = static_cast<std::int32_t>(get_i(d, "price_decimals", c.price_decimals));
+  c.tick_size = get_i(d, "tick_size", c.tick_size);
+  c.initial_mid = get_i(d, "initial_mid", c.initial_mid);
+  c.max_distance = static_cast<std::uint32_t>(get_i(d, "max_distance", c.max_distance));
+  c.limit_rate_k = get_f(d, "limit_rate_k", c.limit_rate_k);
+  c.limit_rate_alpha = get_f(d, "limit_rate_alpha", c.limit_rate_alpha);
+  c.market_rate = get_f(d, "market_rate", c.market_rate);
+  if (d.contains("cancel_rates")) c.cancel_rates = nb::cast<std::vector<double>>(d["cancel_rates"]);
+  c.mean_order_size = get_f(d, "mean_order_size", c.mean_order_size);
+  c.opening_orders_per_level = static_cast<std::uint32_t>(get_i(d, "opening_orders_per_level", c.opening_orders_per_level));
+  c.duration_s = get_f(d, "duration_s", c.duration_s);
+  c.start_ns = get_i(d, "start_ns", c.start_ns);
+  c.feed_latency_ns = get_i(d, "feed_latency_ns", c.feed_latency_ns);
+  c.seed = static_cast<std::uint64_t>(get_i(d, "seed", static_cast<std::int64_t>(c.seed)));
+  return c;
+}
+
+std::unique_ptr<data::EventSource> open_input(const std::vector<std::string>& paths, const nb::dict& synthetic,
+                                              const nb::dict& source) {
+  check_keys(source, {"instrument", "publisher", "tick_size"}, "source");
+  if (paths.empty()) return sim::make_synthetic_market(synthetic_config(synthetic));
+  data::SourceOptions o;
+  if (source.contains("instrument")) o.instrument = nb::cast<std::string>(source["instrument"]);
+  o.publisher = get_i(source, "publisher", -1);
+  o.tick_size = get_i(source, "tick_size", 0);
+  return data::open_source(paths, o);
+}
+
+EngineConfig engine_config(const nb::dict& d, const InstrumentSpec& spec) {
+  check_keys(d, {"entry_latency_ms", "response_latency_ms", "latency_csv", "feed_latency", "feed_latency_ms",
+                 "queue_model", "maker_fee_bps", "taker_fee_bps", "seed", "max_position", "max_order_qty",
+                 "max_open_orders", "max_notional", "sample_interval_ms", "timer_interval_ms", "markouts_ms",
+                 "own_orders_take_liquidity", "warmup_events", "contract_multiplier"},
+             "engine");
+  EngineConfig c;
+  c.fees = exchange::FeeSchedule::from_bps(get_f(d, "maker_fee_bps", 0), get_f(d, "taker_fee_bps", 0));
+  c.risk.max_position = qty_raw(get_f(d, "max_position", 0), spec);
+  c.risk.max_order_qty = qty_raw(get_f(d, "max_order_qty", 0), spec);
+  c.risk.max_open_orders = static_cast<std::uint32_t>(get_i(d, "max_open_orders", 0));
+  c.risk.max_notional = get_f(d, "max_notional", 0);
+  if (d.contains("queue_model")) c.queue_model = nb::cast<std::string>(d["queue_model"]);
+  (void)exchange::make_queue_model(c.queue_model);  // validates the name now
+  if (d.contains("latency_csv") && !nb::cast<std::string>(d["latency_csv"]).empty()) {
+    c.order_latency = exchange::EmpiricalOrderLatency::from_csv(nb::cast<std::string>(d["latency_csv"]));
+  } else {
+    const auto entry = static_cast<TimestampNs>(std::llround(get_f(d, "entry_latency_ms", 0) * 1e6));
+    const auto response = static_cast<TimestampNs>(std::llround(get_f(d, "response_latency_ms", 0) * 1e6));
+    if (entry != 0 || response != 0) c.order_latency = std::make_unique<exchange::ConstantOrderLatency>(entry, response);
+  }
+  const std::string feed = d.contains("feed_latency") ? nb::cast<std::string>(d["feed_latency"]) : "data";
+  if (feed == "data") {
+    c.feed_latency.mode = exchange::FeedLatencyConfig::Mode::kFromData;
+  } else if (feed == "constant") {
+    c.feed_latency.mode = exchange::FeedLatencyConfig::Mode::kConstant;
+  } else {
+    throw Error("engine setting feed_latency must be 'data' or 'constant', got '" + feed + "'");
+  }
+  c.feed_latency.constant_ns = static_cast<TimestampNs>(std::llround(get_f(d, "feed_latency_ms", 0) * 1e6));
+  c.seed = static_cast<std::uint64_t>(get_i(d, "seed", 1));
+  c.sample_interval_ns = static_cast<TimestampNs>(std::llround(get_f(d, "sample_interval_ms", 1000) * 1e6));
+  c.timer_interval_ns = static_cast<TimestampNs>(std::llround(get_f(d, "timer_interval_ms", 100) * 1e6));
+  if (c.sample_interval_ns <= 0 || c.timer_interval_ns <= 0) throw Error("sample and timer intervals must be > 0");
+  if (d.contains("markouts_ms")) {
+    c.markout_horizons_ns.clear();
+    for (double ms : nb::cast<std::vector<double>>(d["markouts_ms"])) {
+      if (!(ms > 0)) throw Error("markout horizons must be > 0 ms");
+      c.markout_horizons_ns.push_back(static_cast<TimestampNs>(std::llround(ms * 1e6)));
+    }
+  }
+  if (d.contains("own_orders_take_liquidity")) c.own_orders_take_liquidity = nb::cast<bool>(d["own_orders_take_liquidity"]);
+  c.warmup_events = static_cast<std::uint64_t>(get_i(d, "warmup_events", 0));
+  const std::int64_t mult = get_i(d, "contract_multiplier", 0);
+  if (mult < 0 || mult > 1'000'000'000) throw Error("engine setting contract_multiplier must be in [0, 1e9]");
+  c.contract_multiplier = static_cast<std::uint32_t>(mult);
+  return c;
+}
+
+std::string horizon_label(TimestampNs ns) {
+  if (ns % 1'000'000'000 == 0) return std::to_string(ns / 1'000'000'000) + "s";
+  if (ns % 1'000'000 == 0) return std::to_string(ns / 1'000'000) + "ms";
+  return std::to_string(ns) + "ns";
+}
+
+nb::dict profile_dict(const strategy::MarketProfile& p) {
+  nb::dict d;
+  d["median_trade_qty"] = p.median_trade_qty;
+  d["mean_spread"] = p.mean_spread;
+  d["trades_per_second"] = p.trades_per_second;
+  d["mid_price"] = p.mid_price;
+  return d;
+}
+
+class PyBacktest {
+ public:
+  PyBacktest(const std::vector<std::string>& paths, const nb::dict& synthetic, const nb::dict& source,
+             const std::string& strategy_name, const nb::dict& params, const nb::dict& engine_settings) {
+    {
+      auto probe = open_input(paths, synthetic, source);
+      spec_ = probe->instrument();
+      format_ = probe->format();
+      profile_ = engine::profile_market(*probe);
+    }
+    auto src = open_input(paths, synthetic, source);
+    config_ = engine_config(engine_settings, spec_);
+    horizons_ = config_.markout_horizons_ns;
+    sample_interval_ns_ = config_.sample_interval_ns;
+    auto strat = strategy::make_strategy(strategy_name, to_params(params), spec_, profile_);
+    engine_ = std::make_unique<Engine>(std::move(src), std::move(strat), std::move(config_));
+  }
+
+  bool step(std::uint64_t n) {
+    nb::gil_scoped_release r;
+    return engine_->step(n);
+  }
+  bool run_until(TimestampNs ts) {
+    nb::gil_scoped_release r;
+    return engine_->run_until(ts);
+  }
+  void run() {
+    nb::gil_scoped_release r;
+    engine_->run();
+  }
+
+  nb::dict result();
+
+  Engine& engine() { return *engine_; }
+  const InstrumentSpec& spec() const { return spec_; }
+  const std::string& format() const { return format_; }
+  const strategy::MarketProfile& profile() const { return profile_; }
+
+ private:
+  InstrumentSpec spec_;
+  std::string format_;
+  strategy::MarketProfile profile_;
+  EngineConfig config_;
+  std::vector<TimestampNs> horizons_;
+  TimestampNs sample_interval_ns_ = 0;
+  std::unique_ptr<Engine> engine_;
+};
+
+nb::dict PyBacktest::result() {
+  const BacktestResult& r = engine_->result();
+  const InstrumentSpec& s = engine_->instrument();  // carries the configured contract multiplier
+  const double px = 1.0 / static_cast<double>(pow10(s.price_decimals));
+  const double qx = 1.0 / static_cast<double>(pow10(s.qty_decimals));
+  const double nan = std::nan("");
+  auto dpx = [&](Price p) { return p == kNoPrice ? nan : static_cast<double>(p) * px; };
+
+  // fills
+  const std::size_t nf = r.fills.size();
+  std::vector<std::int64_t> f_exch(nf), f_local(nf);
+  std::vector<std::uint64_t> f_id(nf);
+  std::vector<std::int8_t> f_side(nf);
+  std::vector<double> f_px(nf), f_qty(nf), f_fee(nf), f_qa(nf), f_mid(nf);
+  std::vector<bool> maker_tmp(nf);
+  std::vector<std::uint8_t> f_maker(nf);
+  std::vector<std::vector<double>> f_mk(horizons_.size(), std::vector<double>(nf));
+  for (std::size_t i = 0; i < nf; ++i) {
+    const auto& f = r.fills[i].fill;
+    f_exch[i] = f.exch_ts_ns;
+    f_local[i] = f.local_ts_ns;
+    f_id[i] = f.order_id;
+    f_side[i] = f.side == Side::kBid ? 1 : -1;
+    f_px[i] = dpx(f.price);
+    f_qty[i] = static_cast<double>(f.qty) * qx;
+    f_fee[i] = exchange::money_to_double(f.fee, s);
+    f_maker[i] = f.maker ? 1 : 0;
+    f_qa[i] = f.queue_ahead_at_entry < 0 ? nan : static_cast<double>(f.queue_ahead_at_entry) * qx;
+    f_mid[i] = (f.bid_at_fill == kNoPrice || f.ask_at_fill == kNoPrice)
+                   ? nan
+                   : 0.5 * (dpx(f.bid_at_fill) + dpx(f.ask_at_fill));
+    for (std::size_t h = 0; h < horizons_.size(); ++h) {
+      f_mk[h][i] = h < r.fills[i].markouts.size() ? r.fills[i].markouts[h] : nan;
+    }
+  }
+  nb::dict fills;
+  fills["exch_ts_ns"] = col(std::move(f_exch));
+  fills["local_ts_ns"] = col(std::move(f_local));
+  fills["order_id"] = col(std::move(f_id));
+  fills["side"] = col(std::move(f_side));
+  fills["price"] = col(std::move(f_px));
+  fills["qty"] = col(std::move(f_qty));
+  fills["fee"] = col(std::move(f_fee));
+  fills["maker"] = col(std::move(f_maker));
+  fills["queue_ahead_at_entry"] = col(std::move(f_qa));
+  fills["mid_at_fill"] = col(std::move(f_mid));
+  for (std::size_t h = 0; h < horizons_.size(); ++h) {
+    fills[("markout_" + horizon_label(horizons_[h])).c_str()] = col(std::move(f_mk[h]));
+  }
+
+  // order log (codes; python maps them to names)
+  const std::size_t no = r.orders.size();
+  std::vector<std::int64_t> o_ts(no), o_exch(no);
+  std::vector<std::uint64_t> o_id(no);
+  std::vector<std::uint8_t> o_event(no), o_status(no), o_reason(no);
+  std::vector<std::int8_t> o_side(no);
+  std::vector<double> o_px(no), o_qty(no), o_leaves(no), o_filled(no);
+  for (std::size_t i = 0; i < no; ++i) {
+    const auto& u = r.orders[i].update;
+    o_ts[i] = u.local_ts_ns;
+    o_exch[i] = u.exch_ts_ns;
+    o_id[i] = u.order_id;
+    o_event[i] = static_cast<std::uint8_t>(u.kind);
+    o_status[i] = static_cast<std::uint8_t>(u.status);
+    o_reason[i] = static_cast<std::uint8_t>(u.reason);
+    o_side[i] = u.side == Side::kBid ? 1 : (u.side == Side::kAsk ? -1 : 0);
+    o_px[i] = dpx(u.price);
+    o_qty[i] = static_cast<double>(u.qty) * qx;
+    o_leaves[i] = static_cast<double>(u.leaves) * qx;
+    o_filled[i] = static_cast<double>(u.filled) * qx;
+  }
+  nb::dict orders;
+  orders["ts_ns"] = col(std::move(o_ts));
+  orders["exch_ts_ns"] = col(std::move(o_exch));
+  orders["order_id"] = col(std::move(o_id));
+  orders["event_code"] = col(std::move(o_event));
+  orders["status_code"] = col(std::move(o_status));
+  orders["reason_code"] = col(std::move(o_reason));
+  orders["side"] = col(std::move(o_side));
+  orders["price"] = col(std::move(o_px));
+  orders["qty"] = col(std::move(o_qty));
+  orders["leaves"] = col(std::move(o_leaves));
+  orders["filled"] = col(std::move(o_filled));
+
+  // samples
+  const std::size_t ns = r.samples.size();
+  std::vector<std::int64_t> s_ts(ns);
+  std::vector<double> s_bb(ns), s_ba(ns), s_ob(ns), s_oa(ns), s_mid(ns), s_pos(ns), s_pnl(ns), s_fees(ns);
+  for (std::size_t i = 0; i < ns; ++i) {
+    const auto& x = r.samples[i];
+    s_ts[i] = x.ts_ns;
+    s_bb[i] = dpx(x.best_bid);
+    s_ba[i] = dpx(x.best_ask);
+    s_ob[i] = dpx(x.our_bid);
+    s_oa[i] = dpx(x.our_ask);
+    s_mid[i] = x.mid;
+    s_pos[i] = static_cast<double>(x.position) * qx;
+    s_pnl[i] = x.pnl;
+    s_fees[i] = x.fees;
+  }
+  nb::dict samples;
+  samples["ts_ns"] = col(std::move(s_ts));
+  samples["best_bid"] = col(std::move(s_bb));
+  samples["best_ask"] = col(std::move(s_ba));
+  samples["our_bid"] = col(std::move(s_ob));
+  samples["our_ask"] = col(std::move(s_oa));
+  samples["mid"] = col(std::move(s_mid));
+  samples["position"] = col(std::move(s_pos));
+  samples["pnl"] = col(std::move(s_pnl));
+  samples["fees"] = col(std::move(s_fees));
+
+  const auto& m = r.metrics;
+  nb::dict met;
+  met["total_pnl"] = m.total_pnl;
+  met["realized_pnl"] = m.realized_pnl;
+  met["unrealized_pnl"] = m.unrealized_pnl;
+  met["fees_paid"] = m.fees_paid;
+  met["rebates_earned"] = m.rebates_earned;
+  met["sharpe"] = m.sharpe;
+  met["sortino"] = m.sortino;
+  met["sample_interval_s"] = m.sample_interval_s;
+  met["max_drawdown"] = m.max_drawdown;
+  met["orders"] = m.orders;
+  met["fills"] = m.fills;
+  met["maker_fills"] = m.maker_fills;
+  met["taker_fills"] = m.taker_fills;
+  met["cancels"] = m.cancels;
+  met["rejects"] = m.rejects;
+  met["fill_ratio"] = m.fill_ratio;
+  met["volume"] = m.volume;
+  met["notional"] = m.notional;
+  met["spread_captured_mean"] = m.spread_captured_mean;
+  nb::dict mk;
+  for (std::size_t h = 0; h < m.markout_mean.size() && h < horizons_.size(); ++h) {
+    mk[horizon_label(horizons_[h]).c_str()] = m.markout_mean[h];
+  }
+  met["markout_mean"] = mk;
+  met["inventory_mean"] = m.inventory_mean;
+  met["inventory_std"] = m.inventory_std;
+  met["inventory_max_abs"] = m.inventory_max_abs;
+  met["time_at_position_limit"] = m.time_at_position_limit;
+  met["var_95"] = m.var_95;
+  met["cvar_95"] = m.cvar_95;
+  met["events"] = m.events;
+  met["start_ns"] = m.start_ns;
+  met["end_ns"] = m.end_ns;
+
+  nb::dict out;
+  out["fills"] = fills;
+  out["orders"] = orders;
+  out["samples"] = samples;
+  out["metrics"] = met;
+  out["strategy_params"] = from_params(r.strategy_params);
+  out["final_position"] = static_cast<double>(engine_->position()) * qx;
+  out["final_cash"] = exchange::money_to_double(engine_->cash(), s);
+  out["contract_multiplier"] = s.multiplier();
+  return out;
+}
+
+}  // namespace
+
+void bind_backtest(nb::module_& m) {
+  nb::class_<PyBacktest>(m, "Backtest")
+      .def(nb::init<const std::vector<std::string>&, const nb::dict&, const nb::dict&, const std::string&,
+                    const nb::dict&, const nb::dict&>(),
+           "paths"_a, "synthetic"_a, "source"_a, "strategy"_a, "params"_a, "engine"_a)
+      .def("step", &PyBacktest::step, "n"_a)
+      .def("run_until", &PyBacktest::run_until, "ts_ns"_a)
+      .def("run", &PyBacktest::run)
+      .def("result", &PyBacktest::result)
+      .def_prop_ro("finished", [](PyBacktest& b) { return b.engine().finished(); })
+      .def_prop_ro("now", [](PyBacktest& b) { return b.engine().now(); })
+      .def_prop_ro("events_processed", [](PyBacktest& b) { return b.engine().events_processed(); })
+      .def_prop_ro("position", [](PyBacktest& b) {
+        return static_cast<double>(b.engine().position()) / static_cast<double>(pow10(b.spec().qty_decimals));
+      })
+      .def_prop_ro("cash", [](PyBacktest& b) { return exchange::money_to_double(b.engine().cash(), b.spec()); })
+      .def_prop_ro("format", [](PyBacktest& b) { return b.format(); })
+      .def_prop_ro("instrument", [](PyBacktest& b) {
+        const InstrumentSpec& s = b.spec();
+        nb::dict d;
+        d["symbol"] = s.symbol_str();
+        d["venue"] = s.venue_str();
+        d["currency"] = s.currency_str();
+        d["price_decimals"] = s.price_decimals;
+        d["qty_decimals"] = s.qty_decimals;
+        d["tick_size"] = format_decimal(s.tick_size, s.price_decimals, s.price_display_decimals());
+        d["lot_size"] = format_decimal(s.lot_size, s.qty_decimals, s.qty_display_decimals());
+        return d;
+      })
+      .def_prop_ro("profile", [](PyBacktest& b) { return profile_dict(b.profile()); });
+
+  m.def("event_names", [] {
+    nb::dict d;
+    std::vector<std::string> ev, st, rs;
+    for (int i = 0; i <= static_cast<int>(exchange::OrderEventKind::kModifySent); ++i)
+      ev.emplace_back(exchange::to_string(static_cast<exchange::OrderEventKind>(i)));
+    for (int i = 0; i <= static_cast<int>(exchange::OrderStatus::kRejected); ++i)
+      st.emplace_back(exchange::to_string(static_cast<exchange::OrderStatus>(i)));
+    for (int i = 0; i <= static_cast<int>(exchange::RejectReason::kRiskMaxNotional); ++i)
+      rs.emplace_back(exchange::to_string(static_cast<exchange::RejectReason>(i)));
+    d["event"] = ev;
+    d["status"] = st;
+    d["reason"] = rs;
+    return d;
+  });
+}
+
+}  // namespace mmkit::python

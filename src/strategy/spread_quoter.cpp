@@ -1,0 +1,474 @@
+#include "mmkit/strategy/spread_quoter.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <string>
+
+#include "mmkit/core/decimal.h"
+#include "mmkit/core/error.h"
+
+namespace mmkit::strategy {
+namespace {
+
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+
+std::string num(double v) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.17g", v);
+  return buf;
+}
+
+// Grid rounding of a real-valued raw price; the epsilon absorbs the representation error of
+// values that are mathematically on the grid (e.g. 100.99999999999999 ticks).
+bool floor_to_tick(double x, Price tick, Price& out) noexcept {
+  const double t = std::floor(x / static_cast<double>(tick) + 1e-9);
+  if (!std::isfinite(t) || std::fabs(t) > 9.0e15 / static_cast<double>(tick)) return false;
+  out = static_cast<Price>(t) * tick;
+  return true;
+}
+bool ceil_to_tick(double x, Price tick, Price& out) noexcept {
+  const double t = std::ceil(x / static_cast<double>(tick) - 1e-9);
+  if (!std::isfinite(t) || std::fabs(t) > 9.0e15 / static_cast<double>(tick)) return false;
+  out = static_cast<Price>(t) * tick;
+  return true;
+}
+
+bool is_risk_reject(exchange::RejectReason r) noexcept {
+  using exchange::RejectReason;
+  return r == RejectReason::kRiskMaxPosition || r == RejectReason::kRiskMaxOrderSize ||
+         r == RejectReason::kRiskMaxOpenOrders || r == RejectReason::kRiskMaxNotional;
+}
+
+int side_index(Side s) noexcept { return static_cast<int>(s); }
+
+}  // namespace
+
+void throw_param_error(std::string_view strategy, std::string_view param, std::string_view what) {
+  std::string m = "strategy '";
+  m += strategy;
+  m += "': param '";
+  m += param;
+  m += "': ";
+  m += what;
+  throw Error(m);
+}
+
+double require_positive(double value, std::string_view strategy, std::string_view param,
+                        bool strict) {
+  if (!std::isfinite(value) || (strict ? !(value > 0) : !(value >= 0))) {
+    throw_param_error(strategy, param,
+                      std::string(strict ? "must be > 0" : "must be >= 0") + ", got " + num(value));
+  }
+  return value;
+}
+
+TimestampNs seconds_to_ns(double s) noexcept { return static_cast<TimestampNs>(std::llround(s * 1e9)); }
+
+Qty decimal_qty_to_raw(double qty, const InstrumentSpec& spec, std::string_view what,
+                       bool positive) {
+  const double x = qty * static_cast<double>(pow10(spec.qty_decimals));
+  if (!std::isfinite(x) || std::fabs(x) > 9.0e18) {
+    throw Error(std::string(what) + ": quantity " + num(qty) + " out of range");
+  }
+  const auto raw = static_cast<Qty>(std::llround(x));
+  if (std::fabs(x - static_cast<double>(raw)) > 1e-6 * std::max(1.0, std::fabs(x))) {
+    throw Error(std::string(what) + ": quantity " + num(qty) + " has more than " +
+                std::to_string(spec.qty_decimals) + " decimals");
+  }
+  if (positive && raw <= 0) throw Error(std::string(what) + ": quantity must be > 0, got " + num(qty));
+  if (spec.lot_size > 0 && raw % spec.lot_size != 0) {
+    throw Error(std::string(what) + ": quantity " + num(qty) + " is not a multiple of the lot " +
+                format_decimal(spec.lot_size, spec.qty_decimals, spec.qty_display_decimals()));
+  }
+  return raw;
+}
+
+QuotingSettings resolve_quoting(const QuotingParams& p, const InstrumentSpec& spec,
+                                const MarketProfile& profile, std::string_view strategy) {
+  QuotingSettings s;
+  const Qty lot = std::max<Qty>(spec.lot_size, 1);
+  const std::string prefix = "strategy '" + std::string(strategy) + "': param ";
+  if (p.order_qty) {
+    s.order_qty = decimal_qty_to_raw(*p.order_qty, spec, prefix + "'order_qty'", true);
+  } else {
+    const double lots = std::isfinite(profile.median_trade_qty) && profile.median_trade_qty > 0
+                            ? std::round(profile.median_trade_qty / static_cast<double>(lot))
+                            : 1.0;
+    s.order_qty = std::max<Qty>(1, static_cast<Qty>(std::min(lots, 1e15))) * lot;
+  }
+  if (p.max_position) {
+    require_positive(*p.max_position, strategy, "max_position");
+    s.max_position = static_cast<Qty>(
+        std::llround(*p.max_position * static_cast<double>(pow10(spec.qty_decimals))));
+  } else {
+    s.max_position = 10 * s.order_qty;
+  }
+  if (p.requote_threshold_ticks) {
+    if (*p.requote_threshold_ticks < 1) {
+      throw_param_error(strategy, "requote_threshold_ticks",
+                        "must be >= 1, got " + std::to_string(*p.requote_threshold_ticks));
+    }
+    s.requote_threshold_ticks = *p.requote_threshold_ticks;
+  }
+  if (p.post_only) s.post_only = *p.post_only;
+  if (p.requote_on) {
+    if (*p.requote_on == "book") {
+      s.trigger = RequoteTrigger::kBook;
+    } else if (*p.requote_on == "timer") {
+      s.trigger = RequoteTrigger::kTimer;
+    } else {
+      throw_param_error(strategy, "requote_on",
+                        "unknown value '" + *p.requote_on + "' (accepted: book, timer)");
+    }
+  }
+  if (p.min_requote_interval_ms) {
+    require_positive(*p.min_requote_interval_ms, strategy, "min_requote_interval_ms", false);
+    s.min_requote_interval_ns = seconds_to_ns(*p.min_requote_interval_ms * 1e-3);
+  }
+  if (p.requote_with_modify) s.use_modify = *p.requote_with_modify;
+  return s;
+}
+
+void append_quoting_params(const QuotingSettings& s, const InstrumentSpec& spec, Params& out) {
+  out["order_qty"] = spec.qty_to_double(s.order_qty);
+  out["max_position"] = spec.qty_to_double(s.max_position);
+  out["requote_threshold_ticks"] = s.requote_threshold_ticks;
+  out["post_only"] = s.post_only;
+  out["requote_on"] = std::string(s.trigger == RequoteTrigger::kBook ? "book" : "timer");
+  out["min_requote_interval_ms"] = static_cast<double>(s.min_requote_interval_ns) * 1e-6;
+  out["requote_with_modify"] = s.use_modify;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+void build_quote_levels(double bid_raw, double ask_raw, std::size_t levels,
+                        std::int64_t spacing_ticks, const book::Level& best_bid,
+                        const book::Level& best_ask, Qty position, const QuotingSettings& s,
+                        const InstrumentSpec& spec, std::vector<QuoteLevel>& bids,
+                        std::vector<QuoteLevel>& asks) {
+  bids.clear();
+  asks.clear();
+  const Price tick = std::max<Price>(spec.tick_size, 1);
+  const Qty lot = std::max<Qty>(spec.lot_size, 1);
+  Price b0 = kNoPrice, a0 = kNoPrice;
+  bool has_b = !std::isnan(bid_raw) && floor_to_tick(bid_raw, tick, b0);
+  bool has_a = !std::isnan(ask_raw) && ceil_to_tick(ask_raw, tick, a0);
+  if (has_b && best_ask.price != kNoPrice) b0 = std::min(b0, best_ask.price - tick);
+  if (has_a && best_bid.price != kNoPrice) a0 = std::max(a0, best_bid.price + tick);
+  if (has_b && has_a && a0 <= b0) a0 = b0 + tick;
+  const Price step = tick * std::max<std::int64_t>(spacing_ticks, 1);
+
+  if (has_b) {
+    Qty room = s.max_position - position;
+    for (std::size_t i = 0; i < levels; ++i) {
+      const Price px = b0 - static_cast<Price>(i) * step;
+      if (px <= 0) break;
+      Qty q = std::min(s.order_qty, room);
+      q -= q % lot;
+      if (q <= 0) break;
+      bids.push_back(QuoteLevel{px, q});
+      room -= q;
+    }
+  }
+  if (has_a) {
+    Qty room = s.max_position + position;
+    for (std::size_t i = 0; i < levels; ++i) {
+      const Price px = a0 + static_cast<Price>(i) * step;
+      if (px <= 0) break;
+      Qty q = std::min(s.order_qty, room);
+      q -= q % lot;
+      if (q <= 0) break;
+      asks.push_back(QuoteLevel{px, q});
+      room -= q;
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+void QuoteManager::collect(Context& ctx, Side side) {
+  mine_.clear();
+  for (const OrderView& o : ctx.open_orders()) {
+    if (o.side != side || o.cancel_pending || o.type != exchange::OrderType::kLimit) continue;
+    if (o.status != exchange::OrderStatus::kPendingNew && o.status != exchange::OrderStatus::kOpen) {
+      continue;
+    }
+    mine_.push_back(o);
+  }
+}
+
+void QuoteManager::sync(Context& ctx, Side side, const std::vector<QuoteLevel>& levels) {
+  collect(ctx, side);
+  const std::size_t n = levels.size(), m = mine_.size();
+  level_taken_.assign(n, 0);
+  order_done_.assign(m, 0);
+  const auto in_flight = [](const OrderView& o) {
+    return o.status == exchange::OrderStatus::kPendingNew || o.modify_pending;
+  };
+  const auto dist = [](Price a, Price b) { return a > b ? a - b : b - a; };
+
+  // Orders in flight hold the nearest wanted level until they are acknowledged.
+  for (std::size_t i = 0; i < m; ++i) {
+    if (!in_flight(mine_[i])) continue;
+    std::size_t best = n;
+    for (std::size_t j = 0; j < n; ++j) {
+      if (!level_taken_[j] && (best == n || dist(levels[j].price, mine_[i].price) <
+                                                dist(levels[best].price, mine_[i].price))) {
+        best = j;
+      }
+    }
+    if (best < n) {
+      level_taken_[best] = 1;
+      order_done_[i] = 1;
+    }
+  }
+
+  // Acknowledged orders close enough to a wanted level stay.
+  const Price threshold = s_.requote_threshold_ticks * tick_;
+  for (std::size_t j = 0; j < n; ++j) {
+    if (level_taken_[j]) continue;
+    std::size_t best = m;
+    for (std::size_t i = 0; i < m; ++i) {
+      if (order_done_[i] || dist(mine_[i].price, levels[j].price) >= threshold) continue;
+      if (best == m || dist(mine_[i].price, levels[j].price) < dist(mine_[best].price, levels[j].price)) {
+        best = i;
+      }
+    }
+    if (best == m) continue;
+    const OrderView& o = mine_[best];
+    order_done_[best] = 1;
+    if (o.leaves > levels[j].qty) {
+      // Too large for the position limit: a size decrease keeps priority; a partially filled
+      // order is canceled and replaced (the meaning of a modify size after fills is avoided).
+      if (s_.use_modify && o.filled == 0) {
+        ctx.modify(o.id, o.price, levels[j].qty);
+        level_taken_[j] = 1;
+      } else {
+        ctx.cancel(o.id);
+      }
+    } else {
+      level_taken_[j] = 1;
+    }
+  }
+
+  // The rest are moved to a free level (modify) or canceled.
+  std::size_t next_free = 0;
+  for (std::size_t i = 0; i < m; ++i) {
+    if (order_done_[i]) continue;
+    const OrderView& o = mine_[i];
+    while (next_free < n && level_taken_[next_free]) ++next_free;
+    if (next_free < n && s_.use_modify && !in_flight(o) && o.filled == 0) {
+      ctx.modify(o.id, levels[next_free].price, levels[next_free].qty);
+      level_taken_[next_free] = 1;
+    } else {
+      ctx.cancel(o.id);
+    }
+    order_done_[i] = 1;
+  }
+
+  const int si = side_index(side);
+  if (paused_until_[si] != kNoTimestamp && ctx.now() < paused_until_[si]) return;
+  for (std::size_t j = 0; j < n; ++j) {
+    if (level_taken_[j]) continue;
+    OrderRequest r;
+    r.side = side;
+    r.price = levels[j].price;
+    r.qty = levels[j].qty;
+    r.type = exchange::OrderType::kLimit;
+    r.tif = s_.post_only ? exchange::TimeInForce::kPostOnly : exchange::TimeInForce::kGtc;
+    ctx.submit(r);
+  }
+}
+
+void QuoteManager::cancel_all(Context& ctx, Side side) {
+  for (Side s : {Side::kBid, Side::kAsk}) {
+    if (side != Side::kNone && s != side) continue;
+    collect(ctx, s);
+    for (const OrderView& o : mine_) ctx.cancel(o.id);
+  }
+}
+
+void QuoteManager::on_order_update(const OrderUpdate& u) {
+  if (u.kind != exchange::OrderEventKind::kRejected) return;
+  ++rejects_;
+  if (is_risk_reject(u.reason) && (u.side == Side::kBid || u.side == Side::kAsk)) {
+    paused_until_[side_index(u.side)] = u.local_ts_ns + kRiskRejectBackoffNs;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+QuotingStrategy::QuotingStrategy(const QuotingSettings& settings, const InstrumentSpec& spec,
+                                 std::size_t levels, std::int64_t level_spacing_ticks)
+    : settings_(settings),
+      spec_(spec),
+      tick_(static_cast<double>(std::max<Price>(spec.tick_size, 1))),
+      last_mid_(kNaN),
+      manager_(settings, spec),
+      levels_(levels),
+      spacing_ticks_(level_spacing_ticks) {
+  bids_.reserve(levels);
+  asks_.reserve(levels);
+}
+
+void QuotingStrategy::note_time(Context& ctx) {
+  if (first_ts_ == kNoTimestamp) first_ts_ = ctx.now();
+}
+
+void QuotingStrategy::on_book_update(Context& ctx) {
+  note_time(ctx);
+  const BookView& b = ctx.book();
+  const book::Level bb = b.best(Side::kBid), ba = b.best(Side::kAsk);
+  if (bb.price != kNoPrice && ba.price != kNoPrice && bb.price < ba.price) {
+    last_mid_ = 0.5 * (static_cast<double>(bb.price) + static_cast<double>(ba.price));
+    observe_book(ctx, last_mid_);
+  }
+  if (settings_.trigger == RequoteTrigger::kBook) maybe_requote(ctx);
+}
+
+void QuotingStrategy::on_trade(Context& ctx, const TradeView& t) {
+  note_time(ctx);
+  observe_trade(ctx, t, last_mid_);
+}
+
+void QuotingStrategy::on_timer(Context& ctx) {
+  note_time(ctx);
+  observe_time(ctx);
+  if (settings_.trigger == RequoteTrigger::kTimer) maybe_requote(ctx);
+}
+
+void QuotingStrategy::on_order_update(Context&, const OrderUpdate& u) { manager_.on_order_update(u); }
+
+void QuotingStrategy::on_fill(Context&, const Fill&) { dirty_ = true; }
+
+void QuotingStrategy::maybe_requote(Context& ctx) {
+  if (!dirty_ && last_requote_ns_ != kNoTimestamp &&
+      ctx.now() - last_requote_ns_ < settings_.min_requote_interval_ns) {
+    return;
+  }
+  requote(ctx);
+}
+
+void QuotingStrategy::requote(Context& ctx) {
+  const BookView& b = ctx.book();
+  const book::Level bb = b.best(Side::kBid), ba = b.best(Side::kAsk);
+  if (bb.price == kNoPrice || ba.price == kNoPrice || bb.price >= ba.price) return;
+  last_requote_ns_ = ctx.now();
+  dirty_ = false;
+  ++requotes_;
+  const double mid = 0.5 * (static_cast<double>(bb.price) + static_cast<double>(ba.price));
+  double bid = kNaN, ask = kNaN;
+  const Decision d = model_quotes(ctx, mid, bid, ask);
+  if (d == Decision::kHold) return;
+  if (d == Decision::kNoQuote) {
+    bids_.clear();
+    asks_.clear();
+  } else {
+    build_quote_levels(bid, ask, levels_, spacing_ticks_, bb, ba, ctx.position(), settings_, spec_,
+                       bids_, asks_);
+  }
+  manager_.sync(ctx, Side::kBid, bids_);
+  manager_.sync(ctx, Side::kAsk, asks_);
+}
+
+// ---------------------------------------------------------------------------------------------
+
+namespace {
+constexpr std::string_view kSpreadQuoter = "spread-quoter";
+}
+
+SpreadQuoter::Resolved SpreadQuoter::resolve(const SpreadQuoterParams& p,
+                                             const InstrumentSpec& spec,
+                                             const MarketProfile& profile) {
+  Resolved r;
+  r.quoting = resolve_quoting(p.quoting, spec, profile, kSpreadQuoter);
+  const double tick = static_cast<double>(std::max<Price>(spec.tick_size, 1));
+  if (p.min_spread_ticks) {
+    r.min_spread_ticks = require_positive(*p.min_spread_ticks, kSpreadQuoter, "min_spread_ticks");
+  } else {
+    const double ms = profile.mean_spread / tick;
+    r.min_spread_ticks = std::isfinite(ms) ? std::max(1.0, ms) : 1.0;
+  }
+  r.vol_multiplier =
+      p.vol_multiplier ? require_positive(*p.vol_multiplier, kSpreadQuoter, "vol_multiplier", false)
+                       : 1.0;
+  if (p.skew_per_lot) {
+    r.skew_per_lot = require_positive(*p.skew_per_lot, kSpreadQuoter, "skew_per_lot", false);
+  } else {
+    const double units = static_cast<double>(r.quoting.max_position) /
+                         static_cast<double>(r.quoting.order_qty);
+    r.skew_per_lot = r.min_spread_ticks / (2.0 * std::max(units, 1.0));
+  }
+  r.levels = p.levels ? *p.levels : 1;
+  if (r.levels < 1 || r.levels > 1000) {
+    throw_param_error(kSpreadQuoter, "levels", "must be in 1..1000, got " + std::to_string(r.levels));
+  }
+  r.spacing = p.level_spacing_ticks ? *p.level_spacing_ticks : 1;
+  if (r.spacing < 1) {
+    throw_param_error(kSpreadQuoter, "level_spacing_ticks",
+                      "must be >= 1, got " + std::to_string(r.spacing));
+  }
+  r.vol_window_s = p.vol_window_s ? require_positive(*p.vol_window_s, kSpreadQuoter, "vol_window_s")
+                                  : 60.0;
+  r.vol_sample_ms =
+      p.vol_sample_ms ? require_positive(*p.vol_sample_ms, kSpreadQuoter, "vol_sample_ms") : 100.0;
+  if (r.vol_sample_ms * 1e-3 > r.vol_window_s) {
+    throw_param_error(kSpreadQuoter, "vol_sample_ms", "must not exceed vol_window_s");
+  }
+  return r;
+}
+
+namespace {
+// Warm-up of the rolling volatility: min(10 s, window) of samples.
+std::size_t warmup_samples(double window_s, double sample_ms) {
+  return static_cast<std::size_t>(std::max(1.0, std::floor(std::min(10.0, window_s) /
+                                                           (sample_ms * 1e-3))));
+}
+}  // namespace
+
+SpreadQuoter::SpreadQuoter(const SpreadQuoterParams& p, const InstrumentSpec& spec,
+                           const MarketProfile& profile)
+    : SpreadQuoter(resolve(p, spec, profile), spec) {}
+
+SpreadQuoter::SpreadQuoter(const Resolved& r, const InstrumentSpec& spec)
+    : QuotingStrategy(r.quoting, spec, static_cast<std::size_t>(r.levels), r.spacing),
+      min_spread_ticks_(r.min_spread_ticks),
+      vol_multiplier_(r.vol_multiplier),
+      skew_per_lot_(r.skew_per_lot),
+      levels_(r.levels),
+      spacing_(r.spacing),
+      vol_window_s_(r.vol_window_s),
+      vol_sample_ms_(r.vol_sample_ms),
+      vol_(seconds_to_ns(r.vol_window_s), seconds_to_ns(r.vol_sample_ms * 1e-3),
+           warmup_samples(r.vol_window_s, r.vol_sample_ms)) {}
+
+void SpreadQuoter::observe_book(Context& ctx, double mid_raw) { vol_.update(ctx.now(), mid_raw / tick_); }
+
+void SpreadQuoter::observe_time(Context& ctx) { vol_.advance(ctx.now()); }
+
+QuotingStrategy::Decision SpreadQuoter::model_quotes(Context& ctx, double mid_raw, double& bid_raw,
+                                                     double& ask_raw) {
+  if (vol_multiplier_ > 0 && !vol_.ready()) return Decision::kNoQuote;
+  const double spread = std::max(min_spread_ticks_, vol_.sigma() * vol_multiplier_);
+  const double q = static_cast<double>(ctx.position()) / static_cast<double>(settings_.order_qty);
+  const double center = mid_raw - skew_per_lot_ * q * tick_;
+  bid_raw = center - 0.5 * spread * tick_;
+  ask_raw = center + 0.5 * spread * tick_;
+  return Decision::kQuote;
+}
+
+Params SpreadQuoter::resolved_params() const {
+  Params p;
+  append_quoting_params(settings_, spec_, p);
+  p["min_spread_ticks"] = min_spread_ticks_;
+  p["vol_multiplier"] = vol_multiplier_;
+  p["skew_per_lot"] = skew_per_lot_;
+  p["levels"] = levels_;
+  p["level_spacing_ticks"] = spacing_;
+  p["vol_window_s"] = vol_window_s_;
+  p["vol_sample_ms"] = vol_sample_ms_;
+  return p;
+}
+
+}  // namespace mmkit::strategy
