@@ -49,6 +49,7 @@ demo: build
 bench: build
 	$(BUILD_DIR)/book_bench --benchmark_repetitions=3 --benchmark_report_aggregates_only=true
 	$(MMKIT) bench replay --standard
+	$(PY) bench/backtest_bench.py
 
 clean:
 	rm -rf build runs
