@@ -20,9 +20,13 @@
 #include "mmkit/core/event.h"
 #include "mmkit/data/binance.h"
 #include "mmkit/data/source.h"
+#include "real_data.h"
 
 namespace mmkit::data {
 namespace {
+
+using mmkit::test::data_dir;
+using mmkit::test::under_ci;
 
 namespace ef = event_flags;
 using Levels = std::vector<std::pair<std::string, std::string>>;
@@ -524,16 +528,6 @@ TEST(BinanceReader, OpenSourceDetectsTheCapture) {
 
 // ---------------------------------------------------------------------------------------------
 // Real captures (SOURCES.md section B)
-
-std::string data_dir() {
-  if (const char* d = std::getenv("MMKIT_DATA_DIR"); d != nullptr && *d != '\0') return d;
-  return std::string(MMKIT_SOURCE_DIR) + "/../shared/data";
-}
-
-bool under_ci() {
-  const char* ci = std::getenv("CI");
-  return ci != nullptr && std::string(ci) == "true";
-}
 
 #define REQUIRE_FILES(paths)                                                           \
   for (const std::string& f_ : (paths)) {                                              \

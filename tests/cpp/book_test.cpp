@@ -20,6 +20,7 @@
 #include "mmkit/book/naive_l3_book.h"
 #include "mmkit/core/instrument.h"
 #include "mmkit/data/source.h"
+#include "real_data.h"
 
 namespace mmkit::book {
 
@@ -31,6 +32,9 @@ void PrintTo(const OrderInfo& o, std::ostream* os) {
 }
 
 namespace {
+
+using mmkit::test::data_dir;
+using mmkit::test::under_ci;
 
 constexpr Side kBid = Side::kBid;
 constexpr Side kAsk = Side::kAsk;
@@ -715,16 +719,6 @@ TEST(L2BookDifferential, MatchesNaiveBookOnRandomOperations) {
 // Real data (shared/data/SOURCES.md): the fast and naive books agree Errc for Errc and level for
 // level on whole recorded streams, and reproduce the venue's known answers.
 
-std::filesystem::path data_dir() {
-  if (const char* d = std::getenv("MMKIT_DATA_DIR"); d != nullptr && *d != 0) return d;
-  return std::filesystem::path(MMKIT_SOURCE_DIR) / ".." / "shared" / "data";
-}
-
-bool under_ci() {
-  const char* ci = std::getenv("CI");
-  return ci != nullptr && std::string(ci) == "true";
-}
-
 struct RealStream {
   std::vector<Event> events;
   InstrumentSpec spec;
@@ -791,7 +785,7 @@ ReplayTally replay_both(const std::vector<Event>& events, Fast& fast, Naive& nai
 }
 
 TEST(RealData, L3BooksAgreeOnCmeEsh4MboAndEndUncrossedAt4810) {
-  const auto path = data_dir() / "cme_mbo" / "esh4-glbx-mdp3-20231225.mbo.dbn.zst";
+  const auto path = std::filesystem::path(data_dir()) / "cme_mbo" / "esh4-glbx-mdp3-20231225.mbo.dbn.zst";
   MMKIT_REQUIRE_DATA(path);
   const RealStream rs = read_stream(path);
   ASSERT_EQ(rs.spec.price_decimals, 9);
@@ -814,7 +808,7 @@ TEST(RealData, L3BooksAgreeOnLobsterSamplesAndNeverCross) {
   for (const char* name : {"LOBSTER_SampleFile_GOOG_2012-06-21_10.zip",
                            "LOBSTER_SampleFile_AMZN_2012-06-21_5.zip"}) {
     SCOPED_TRACE(name);
-    const auto path = data_dir() / "lobster" / name;
+    const auto path = std::filesystem::path(data_dir()) / "lobster" / name;
     MMKIT_REQUIRE_DATA(path);
     const RealStream rs = read_stream(path);
     L3Book fast;
@@ -832,7 +826,7 @@ TEST(RealData, L3BooksAgreeOnLobsterSamplesAndNeverCross) {
 }
 
 TEST(RealData, L2BooksAgreeOnBinanceDepthAndMatchEveryAlignedBookTicker) {
-  const auto path = data_dir() / "binance_l2" / "usdm" / "btcusdt_20240808.gz";
+  const auto path = std::filesystem::path(data_dir()) / "binance_l2" / "usdm" / "btcusdt_20240808.gz";
   MMKIT_REQUIRE_DATA(path);
   const RealStream rs = read_stream(path);
   L2Book fast;

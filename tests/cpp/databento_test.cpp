@@ -21,8 +21,12 @@
 #include "mmkit/core/error.h"
 #include "mmkit/core/time.h"
 #include "mmkit/data/databento.h"
+#include "real_data.h"
 
 namespace {
+
+using mmkit::test::data_dir;
+using mmkit::test::under_ci;
 
 using mmkit::Event;
 using mmkit::EventKind;
@@ -36,20 +40,10 @@ namespace ef = mmkit::event_flags;
 // ---------------------------------------------------------------------------------------------
 // helpers
 
-std::string data_dir() {
-  if (const char* d = std::getenv("MMKIT_DATA_DIR"); d != nullptr && *d != '\0') return d;
-  return std::string(MMKIT_SOURCE_DIR) + "/../shared/data";
-}
-
-bool in_ci() {
-  const char* c = std::getenv("CI");
-  return c != nullptr && std::string(c) == "true";
-}
-
 #define REQUIRE_DATA(path)                                                          \
   do {                                                                              \
     if (!std::filesystem::exists(path)) {                                           \
-      if (in_ci()) FAIL() << "real data missing under CI=true: " << (path);         \
+      if (under_ci()) FAIL() << "real data missing under CI=true: " << (path);         \
       GTEST_SKIP() << "real data not found (set MMKIT_DATA_DIR): " << (path);       \
     }                                                                               \
   } while (0)

@@ -21,9 +21,13 @@
 
 #include "mmkit/core/error.h"
 #include "mmkit/data/source.h"
+#include "real_data.h"
 
 namespace mmkit::data {
 namespace {
+
+using mmkit::test::data_dir;
+using mmkit::test::under_ci;
 
 namespace fs = std::filesystem;
 using Bytes = std::vector<unsigned char>;
@@ -887,17 +891,6 @@ TEST(EventFileWrite, InvalidOptionsAndInconsistentSourcesAreRefused) {
 }
 
 // --- Real data ------------------------------------------------------------------------------
-
-std::string data_dir() {
-  if (const char* d = std::getenv("MMKIT_DATA_DIR"); d != nullptr && *d != '\0') return d;
-  const char* src = std::getenv("MMKIT_SOURCE_DIR");
-  return std::string(src != nullptr && *src != '\0' ? src : MMKIT_SOURCE_DIR) + "/../shared/data";
-}
-
-bool under_ci() {
-  const char* ci = std::getenv("CI");
-  return ci != nullptr && std::string(ci) == "true";
-}
 
 // Converts the input `rels` (plain and compressed), reads both back and compares them with a
 // fresh read of the original: events byte for byte, record count, counters, instrument, book level

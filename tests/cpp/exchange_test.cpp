@@ -25,8 +25,12 @@
 #include "mmkit/exchange/order.h"
 #include "mmkit/sim/synthetic_market.h"
 #include "mmkit/strategy/strategy.h"
+#include "real_data.h"
 
 namespace {
+
+using mmkit::test::data_dir;
+using mmkit::test::under_ci;
 
 using mmkit::Event;
 using mmkit::EventKind;
@@ -1554,17 +1558,6 @@ TEST(ExchangeEngine, RunsTheSyntheticMarketWithExactAccounting) {
 
 // ---------------------------------------------------------------------------------------------
 // Real data smoke runs
-
-std::string data_dir() {
-  if (const char* d = std::getenv("MMKIT_DATA_DIR"); d != nullptr && *d != '\0') return d;
-  const char* src = std::getenv("MMKIT_SOURCE_DIR");
-  return std::string(src != nullptr && *src != '\0' ? src : MMKIT_SOURCE_DIR) + "/../shared/data";
-}
-
-bool under_ci() {
-  const char* ci = std::getenv("CI");
-  return ci != nullptr && std::string(ci) == "true";
-}
 
 #define REQUIRE_DATA(path)                                                                   \
   if (!std::filesystem::exists(path)) {                                                      \

@@ -21,6 +21,7 @@
 #include "mmkit/data/line_reader.h"
 #include "mmkit/data/lobster.h"
 #include "mmkit/data/source.h"
+#include "real_data.h"
 
 namespace fs = std::filesystem;
 using mmkit::Error;
@@ -32,6 +33,9 @@ using mmkit::data::open_lobster_reader;
 namespace flags = mmkit::event_flags;
 
 namespace {
+
+using mmkit::test::data_dir;
+using mmkit::test::under_ci;
 
 // 2012-06-21 00:00 America/New_York (EDT, UTC-4) = 2012-06-21T04:00:00Z = 1340251200 s.
 constexpr std::int64_t kMidnight20120621 = 1'340'251'200LL * 1'000'000'000LL;
@@ -717,17 +721,6 @@ TEST(LobsterReader, ErrorsInsideAZipNameTheMember) {
 // Real data: shared/data/lobster (SOURCES.md section A)
 
 namespace {
-
-std::string data_dir() {
-  if (const char* d = std::getenv("MMKIT_DATA_DIR"); d != nullptr && *d != '\0') return d;
-  const char* src = std::getenv("MMKIT_SOURCE_DIR");
-  return std::string(src != nullptr && *src != '\0' ? src : MMKIT_SOURCE_DIR) + "/../shared/data";
-}
-
-bool under_ci() {
-  const char* ci = std::getenv("CI");
-  return ci != nullptr && std::string(ci) == "true";
-}
 
 /// Path of a sample zip, or "" (after GTEST_SKIP / FAIL by the caller) when absent.
 std::string sample_zip(const std::string& name) {

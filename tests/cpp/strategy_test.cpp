@@ -29,9 +29,13 @@
 #include "mmkit/strategy/order_list.h"
 #include "mmkit/strategy/spread_quoter.h"
 #include "mmkit/strategy/strategy.h"
+#include "real_data.h"
 
 namespace mmkit::strategy {
 namespace {
+
+using mmkit::test::data_dir;
+using mmkit::test::under_ci;
 
 namespace fs = std::filesystem;
 using exchange::OrderEventKind;
@@ -1466,17 +1470,6 @@ TEST(BookView, MidIsTheAverageOfTheBestPricesOrNaN) {
 
 // =============================================================================================
 // Real data: the quoting strategies over real books (no exchange: our orders rest unfilled).
-
-std::string data_dir() {
-  if (const char* d = std::getenv("MMKIT_DATA_DIR"); d != nullptr && *d != '\0') return d;
-  const char* src = std::getenv("MMKIT_SOURCE_DIR");
-  return std::string(src != nullptr && *src != '\0' ? src : MMKIT_SOURCE_DIR) + "/../shared/data";
-}
-
-bool under_ci() {
-  const char* ci = std::getenv("CI");
-  return ci != nullptr && std::string(ci) == "true";
-}
 
 #define REQUIRE_DATA(var, rel)                                                        \
   const std::string var = data_dir() + "/" + (rel);                                    \
