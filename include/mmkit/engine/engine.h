@@ -8,6 +8,9 @@
 // and seed. Memory is bounded: events are pulled from the source in batches and in-flight
 // messages are held only for the latency window.
 //
+// The full contract (queue position on L3 and L2 data, order types, crossing fills, own
+// liquidity, recording): docs/engine.md.
+//
 // Stepping: run() to the end, or step(n) / run_until(local_ts) for the Python API, the RL
 // environments and paper trading — the same loop, not a second engine.
 #pragma once

@@ -113,7 +113,9 @@ struct Fill {
 /// Order log entry / order update delivered to the strategy.
 enum class OrderEventKind : std::uint8_t {
   kSubmitted = 0,   ///< strategy sent it (local time)
-  kAccepted,        ///< resting at the exchange
+  kAccepted,        ///< GTC / post-only order accepted on arrival (before any taker fill it
+                    ///< makes); IOC, FOK and market orders get fills and then kCanceled for
+                    ///< any remainder, never kAccepted
   kFilled,          ///< partial or full fill (see Fill)
   kCanceled,
   kRejected,

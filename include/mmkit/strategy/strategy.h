@@ -58,7 +58,9 @@ class Context {
   [[nodiscard]] virtual Qty position() const = 0;
   /// Cash (Money units, see exchange/order.h), fees included.
   [[nodiscard]] virtual Money cash() const = 0;
-  /// Our orders not yet terminal (as last known locally).
+  /// Our orders not yet terminal (as last known locally). A snapshot valid until the next call,
+  /// so a strategy may submit / cancel while iterating it. OrderView::queue_ahead is the
+  /// exchange's current estimate (not delayed by latency: a research convenience).
   [[nodiscard]] virtual std::span<const OrderView> open_orders() const = 0;
   /// Sends a new order; returns its id (assigned if request.id == 0). Engine risk limits are
   /// checked here: a breach produces a kRejected update (reason kRisk*) and nothing is sent.
@@ -88,6 +90,8 @@ class Strategy {
   virtual void on_fill(Context&, const Fill&) {}
   /// Every timer_interval_ns of local time (EngineConfig::timer_interval_ns).
   virtual void on_timer(Context&) {}
+  /// After the data ended and in-flight messages were delivered; orders sent here never reach
+  /// the exchange.
   virtual void on_end(Context&) {}
   /// The parameters actually used, defaults resolved (for the run's resolved config).
   [[nodiscard]] virtual Params resolved_params() const { return {}; }
