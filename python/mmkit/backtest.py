@@ -172,6 +172,9 @@ class Backtest:
             orders[key] = np.asarray(names[key], dtype=object)[codes] if len(codes) else np.asarray([], dtype=object)
         config = copy.deepcopy(self.config)
         config["strategy"]["params"] = dict(raw.pop("strategy_params"))
+        summary = dict(raw.pop("strategy_summary"))
+        if summary:
+            raw["metrics"]["strategy"] = summary
         raw["config"] = config
         raw["instrument"] = dict(self._bt.instrument)
         raw["data"] = [str(p) for p in self.paths] or ["synthetic market"]

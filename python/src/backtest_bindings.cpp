@@ -381,6 +381,7 @@ nb::dict PyBacktest::result() {
   out["samples"] = samples;
   out["metrics"] = met;
   out["strategy_params"] = from_params(r.strategy_params);
+  out["strategy_summary"] = from_params(r.strategy_summary);
   out["final_position"] = static_cast<double>(engine_->position()) * qx;
   out["final_cash"] = exchange::money_to_double(engine_->cash(), s);
   out["contract_multiplier"] = s.multiplier();

@@ -1320,6 +1320,7 @@ class Sim final : public SimBase {
     strat_->on_end(ctx_);
     if (result_.samples.empty() || result_.samples.back().ts_ns < now_) take_sample();
     result_.strategy_params = strat_->resolved_params();
+    result_.strategy_summary = strat_->summary();
     finished_ = true;
     metrics::compute_metrics(result_, cfg_, spec_, events_);
   }

@@ -108,6 +108,7 @@ struct BacktestResult {
   std::vector<OrderLogEntry> orders;
   std::vector<Sample> samples;
   strategy::Params strategy_params;  ///< resolved
+  strategy::Params strategy_summary; ///< Strategy::summary() at the end of the run
 };
 
 class Engine {

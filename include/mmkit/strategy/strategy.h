@@ -95,6 +95,9 @@ class Strategy {
   virtual void on_end(Context&) {}
   /// The parameters actually used, defaults resolved (for the run's resolved config).
   [[nodiscard]] virtual Params resolved_params() const { return {}; }
+  /// Strategy-specific results reported at the end of the run (e.g. an execution algorithm's
+  /// implementation shortfall), written under "strategy" in metrics.json. Deterministic.
+  [[nodiscard]] virtual Params summary() const { return {}; }
 };
 
 /// Market facts for instrument-derived defaults, measured on the first events of the data.
