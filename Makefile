@@ -18,7 +18,7 @@ export MMKIT_DATA_DIR ?= $(abspath ../shared/data)
 SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 APT_PACKAGES := g++ make pkg-config python3 python3-venv python3-dev \
   zlib1g-dev libzstd-dev libzip-dev libsimdjson-dev libhowardhinnant-date-dev tzdata \
-  libgtest-dev libgmock-dev libbenchmark-dev
+  libgtest-dev libgmock-dev libbenchmark-dev libeigen3-dev
 
 .PHONY: setup build test demo bench clean
 
