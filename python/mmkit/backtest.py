@@ -20,6 +20,7 @@ from __future__ import annotations
 import copy
 import os
 import platform
+import tempfile
 import time
 import tomllib
 from pathlib import Path
@@ -51,10 +52,12 @@ ENGINE_DEFAULTS: dict[str, Any] = {
     "own_orders_take_liquidity": False,
     "warmup_events": 0,
     "contract_multiplier": 0,      # currency per price unit x qty unit (futures, e.g. 50 for ES); 0 = 1
+    "impact_model": "",            # own-order impact on our taker fills (docs/engine.md), e.g. "sqrt:sigma=...,V=..."; "" = none
 }
 
 SECTIONS = ("strategy", "engine", "synthetic", "source")
-STRATEGIES = ("avellaneda-stoikov", "glft", "spread-quoter", "order-list")
+STRATEGIES = ("avellaneda-stoikov", "glft", "spread-quoter", "order-list", "twap", "vwap", "pov",
+              "almgren-chriss", "adaptive")
 
 
 def load_config(path: Optional[PathLike]) -> dict:
@@ -125,10 +128,16 @@ class Backtest:
         self.paths = [] if data is None else _paths(data)
         self.config = resolve_config(config, strategy=strategy, params=params, engine=engine,
                                      synthetic=synthetic, source=source)
-        eng = {k: v for k, v in self.config["engine"].items()}
         self._t0 = time.perf_counter()
-        self._bt = _core.Backtest(self.paths, self.config["synthetic"], self.config["source"],
-                                  self.config["strategy"]["name"], self.config["strategy"]["params"], eng)
+        # Execution algorithms without a volume profile / end time get them from an in-sample
+        # pre-pass over the same data (mmkit.execution, docs/execution.md); others are unchanged.
+        from mmkit import execution
+        with tempfile.TemporaryDirectory(prefix="mmkit-profile-") as tmp:
+            self.config = execution.prepared_config(self.paths or None, self.config,
+                                                    Path(tmp) / "volume_profile.csv")
+            eng = dict(self.config["engine"])
+            self._bt = _core.Backtest(self.paths, self.config["synthetic"], self.config["source"],
+                                      self.config["strategy"]["name"], self.config["strategy"]["params"], eng)
         self._wall = 0.0
 
     def step(self, n: int) -> bool:

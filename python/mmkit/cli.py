@@ -2,6 +2,7 @@
 
     mmkit backtest [DATA...]         market-making backtest (synthetic market without DATA)
     mmkit inspect DATA...            instrument, time span, event counts, tolerated counts
+    mmkit paper NAME                 the classic papers reproduced (A-S 2008, GLFT 2013, A-C 2001)
     mmkit convert SRC... --out FILE  normalized binary event file (.mmk), plain or --compress
     mmkit book DATA... --csv OUT     the book after every K-th source record
     mmkit verify DATA...             the rebuilt book against the venue's own
@@ -97,6 +98,19 @@ def backtest_cmd(
     if out is not None:
         res.write(out)
         console.print(f"[green]wrote[/green] {out}/ (metrics.json, fills.csv, orders.csv, timeseries.csv, config, report.html)")
+
+
+@app.command("paper")
+def paper_cmd(
+    name: str = typer.Argument(..., help="avellaneda-stoikov-2008, glft-2013 or almgren-chriss-2001."),
+    seed: int = typer.Option(1, "--seed", help="Monte Carlo seed (avellaneda-stoikov-2008)."),
+    as_json: bool = typer.Option(False, "--json", help="Print the reproduction as JSON."),
+    out: Optional[Path] = typer.Option(None, "--out", help="Write NAME.json (and, for almgren-chriss-2001, frontier.csv, trajectories.csv, an HTML plot) here."),
+    paths: Optional[int] = typer.Option(None, "--paths", help="Monte Carlo paths (avellaneda-stoikov-2008; default 1000)."),
+) -> None:
+    """Reproduce a classic paper's numbers (sources and equations: docs/papers.md)."""
+    from mmkit.papers import paper_cmd as run
+    run(name, seed, as_json, out, paths)
 
 
 @app.command("inspect")

@@ -17,6 +17,7 @@
 #include "mmkit/engine/engine.h"
 #include "mmkit/engine/profile.h"
 #include "mmkit/exchange/order.h"
+#include "mmkit/sim/agent_market.h"
 #include "mmkit/sim/synthetic_market.h"
 #include "mmkit/strategy/strategy.h"
 
@@ -84,7 +85,8 @@ Qty qty_raw(double decimal, const InstrumentSpec& spec) {
 sim::SyntheticMarketConfig synthetic_config(const nb::dict& d) {
   check_keys(d, {"symbol", "price_decimals", "tick_size", "initial_mid", "max_distance", "limit_rate_k",
                  "limit_rate_alpha", "market_rate", "cancel_rates", "mean_order_size",
-                 "opening_orders_per_level", "duration_s", "start_ns", "feed_latency_ns", "seed"},
+                 "opening_orders_per_level", "duration_s", "start_ns", "feed_latency_ns", "seed", "flow",
+                 "hawkes_mu", "hawkes_alpha", "hawkes_beta", "regimes", "regime_transition", "initial_regime"},
              "synthetic market");
   sim::SyntheticMarketConfig c;
   if (d.contains("symbol")) c.symbol = nb::cast<std::string>(d["symbol"]);
@@ -102,13 +104,115 @@ sim::SyntheticMarketConfig synthetic_config(const nb::dict& d) {
   c.start_ns = get_i(d, "start_ns", c.start_ns);
   c.feed_latency_ns = get_i(d, "feed_latency_ns", c.feed_latency_ns);
   c.seed = static_cast<std::uint64_t>(get_i(d, "seed", static_cast<std::int64_t>(c.seed)));
+
+  // Flow models and regimes (docs/synthetic_market.md). Nested values arrive as Python lists and
+  // dicts (TOML arrays and tables); each is checked for its shape and type here, its values by
+  // make_synthetic_market (errors name the key, e.g. hawkes_alpha[2][1]).
+  auto fail = [](const std::string& key, const std::string& what, const nb::handle& got) {
+    throw Error("synthetic market setting '" + key + "' must be " + what + ", got " +
+                nb::cast<std::string>(nb::str(got.type().attr("__name__"))) + " " +
+                nb::cast<std::string>(nb::repr(got)));
+  };
+  auto is_list = [](const nb::handle& h) { return nb::isinstance<nb::list>(h) || nb::isinstance<nb::tuple>(h); };
+  auto number = [&](const nb::handle& h, const std::string& key) {
+    if (nb::isinstance<nb::bool_>(h) || !(nb::isinstance<nb::int_>(h) || nb::isinstance<nb::float_>(h))) fail(key, "a number", h);
+    return nb::cast<double>(h);
+  };
+  auto text = [&](const nb::handle& h, const std::string& key) {
+    if (!nb::isinstance<nb::str>(h)) fail(key, "a string", h);
+    return nb::cast<std::string>(h);
+  };
+  auto numbers = [&](const nb::handle& h, const std::string& key) {
+    if (!is_list(h)) fail(key, "a list of numbers", h);
+    std::vector<double> v;
+    std::size_t i = 0;
+    for (nb::handle e : h) v.push_back(number(e, key + "[" + std::to_string(i++) + "]"));
+    return v;
+  };
+  auto matrix = [&](const nb::handle& h, const std::string& key) {
+    if (!is_list(h)) fail(key, "a list of lists of numbers (one list per row)", h);
+    std::vector<std::vector<double>> m;
+    std::size_t i = 0;
+    for (nb::handle row : h) m.push_back(numbers(row, key + "[" + std::to_string(i++) + "]"));
+    return m;
+  };
+  if (d.contains("flow")) {
+    const std::string flow = text(d["flow"], "flow");
+    if (flow == "poisson") {
+      c.flow = sim::FlowModel::kPoisson;
+    } else if (flow == "hawkes") {
+      c.flow = sim::FlowModel::kHawkes;
+    } else {
+      throw Error("synthetic market setting 'flow' must be 'poisson' or 'hawkes', got '" + flow + "'");
+    }
+  }
+  if (d.contains("hawkes_mu")) c.hawkes_mu = numbers(d["hawkes_mu"], "hawkes_mu");
+  if (d.contains("hawkes_alpha")) c.hawkes_alpha = matrix(d["hawkes_alpha"], "hawkes_alpha");
+  if (d.contains("hawkes_beta")) {
+    const nb::handle b = d["hawkes_beta"];
+    if (is_list(b)) {
+      c.hawkes_beta = matrix(b, "hawkes_beta");
+    } else {
+      const double beta = number(b, "hawkes_beta");  // one decay rate for every pair
+      c.hawkes_beta.assign(sim::flow_type::kCount, std::vector<double>(sim::flow_type::kCount, beta));
+    }
+  }
+  // regimes = true: the four default regimes (low, medium, high, crisis) and their transition
+  // rates; false: none; a list of tables: those regimes (regime_transition required).
+  if (d.contains("regimes")) {
+    const nb::handle r = d["regimes"];
+    if (nb::isinstance<nb::bool_>(r)) {
+      if (nb::cast<bool>(r)) {
+        c.regimes = sim::default_regimes();
+        c.regime_transition = sim::default_regime_transition();
+      }
+    } else if (is_list(r)) {
+      std::size_t i = 0;
+      for (nb::handle t : r) {
+        const std::string at = "regimes[" + std::to_string(i++) + "]";
+        if (!nb::isinstance<nb::dict>(t)) fail(at, "a table with name and multipliers", t);
+        const nb::dict table = nb::borrow<nb::dict>(t);
+        check_keys(table, {"name", "limit_rate_multiplier", "market_rate_multiplier", "cancel_rate_multiplier",
+                           "size_multiplier", "tick_move_rate"},
+                   ("synthetic market " + at).c_str());
+        if (!table.contains("name")) throw Error("synthetic market setting '" + at + "' needs a name");
+        sim::RegimeParams g;
+        g.name = text(table["name"], at + ".name");
+        auto opt = [&](const char* key, double& out) {
+          if (table.contains(key)) out = number(table[key], at + "." + key);
+        };
+        opt("limit_rate_multiplier", g.limit_rate_multiplier);
+        opt("market_rate_multiplier", g.market_rate_multiplier);
+        opt("cancel_rate_multiplier", g.cancel_rate_multiplier);
+        opt("size_multiplier", g.size_multiplier);
+        opt("tick_move_rate", g.tick_move_rate);
+        c.regimes.push_back(std::move(g));
+      }
+      c.regime_transition.clear();
+    } else {
+      fail("regimes", "true, false or a list of tables", r);
+    }
+  }
+  if (d.contains("regime_transition")) c.regime_transition = matrix(d["regime_transition"], "regime_transition");
+  if (d.contains("initial_regime")) c.initial_regime = text(d["initial_regime"], "initial_regime");
   return c;
 }
 
 std::unique_ptr<data::EventSource> open_input(const std::vector<std::string>& paths, const nb::dict& synthetic,
                                               const nb::dict& source) {
   check_keys(source, {"instrument", "publisher", "tick_size"}, "source");
-  if (paths.empty()) return sim::make_synthetic_market(synthetic_config(synthetic));
+  if (paths.empty()) {
+    // [synthetic] mode: "cst" (default, the order-flow generator of docs/synthetic_market.md) or
+    // "agents" (the agent-based market of docs/agent_market.md).
+    const std::string mode = synthetic.contains("mode") ? nb::cast<std::string>(synthetic["mode"]) : "cst";
+    if (mode == "agents") return sim::make_agent_market(sim::agent_market_config_from(to_params(synthetic)));
+    if (mode != "cst") throw Error("synthetic market mode must be 'cst' or 'agents', got '" + mode + "'");
+    nb::dict rest;
+    for (auto [k, v] : synthetic) {
+      if (nb::cast<std::string>(k) != "mode") rest[k] = v;
+    }
+    return sim::make_synthetic_market(synthetic_config(rest));
+  }
   data::SourceOptions o;
   if (source.contains("instrument")) o.instrument = nb::cast<std::string>(source["instrument"]);
   o.publisher = get_i(source, "publisher", -1);
@@ -120,7 +224,7 @@ EngineConfig engine_config(const nb::dict& d, const InstrumentSpec& spec) {
   check_keys(d, {"entry_latency_ms", "response_latency_ms", "latency_csv", "feed_latency", "feed_latency_ms",
                  "queue_model", "maker_fee_bps", "taker_fee_bps", "seed", "max_position", "max_order_qty",
                  "max_open_orders", "max_notional", "sample_interval_ms", "timer_interval_ms", "markouts_ms",
-                 "own_orders_take_liquidity", "warmup_events", "contract_multiplier"},
+                 "own_orders_take_liquidity", "warmup_events", "contract_multiplier", "impact_model"},
              "engine");
   EngineConfig c;
   c.fees = exchange::FeeSchedule::from_bps(get_f(d, "maker_fee_bps", 0), get_f(d, "taker_fee_bps", 0));
@@ -159,6 +263,7 @@ EngineConfig engine_config(const nb::dict& d, const InstrumentSpec& spec) {
   }
   if (d.contains("own_orders_take_liquidity")) c.own_orders_take_liquidity = nb::cast<bool>(d["own_orders_take_liquidity"]);
   c.warmup_events = static_cast<std::uint64_t>(get_i(d, "warmup_events", 0));
+  if (d.contains("impact_model")) c.impact_model = nb::cast<std::string>(d["impact_model"]);
   const std::int64_t mult = get_i(d, "contract_multiplier", 0);
   if (mult < 0 || mult > 1'000'000'000) throw Error("engine setting contract_multiplier must be in [0, 1e9]");
   c.contract_multiplier = static_cast<std::uint32_t>(mult);

@@ -27,6 +27,8 @@ using namespace nb::literals;
 
 namespace mmkit::python {
 void bind_backtest(nb::module_& m);
+void bind_papers(nb::module_& m);
+void bind_calibrate(nb::module_& m);
 }
 
 namespace {
@@ -147,6 +149,8 @@ NB_MODULE(_core, m) {
   m.doc() = "mmkit C++ core (private; use the mmkit package)";
   nb::exception<mmkit::Error>(m, "Error", PyExc_ValueError);
   mmkit::python::bind_backtest(m);
+  mmkit::python::bind_papers(m);
+  mmkit::python::bind_calibrate(m);
 
   m.attr("EVENT_SIZE") = sizeof(mmkit::Event);
   nb::dict kinds;

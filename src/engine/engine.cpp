@@ -22,6 +22,7 @@
 #include "mmkit/core/decimal.h"
 #include "mmkit/core/error.h"
 #include "mmkit/metrics/metrics.h"
+#include "mmkit/models/impact.h"
 
 namespace mmkit::engine {
 
@@ -214,6 +215,8 @@ class Sim final : public SimBase {
       : src_(std::move(src)), strat_(std::move(strat)), cfg_(std::move(cfg)), qmodel_(std::move(qmodel)),
         spec_(src_->instrument()), rng_(cfg_.seed), lview_(lbook_), ctx_(*this) {
     if (cfg_.contract_multiplier > 0) spec_.contract_multiplier = cfg_.contract_multiplier;
+    impact_ = models::make_impact_model(cfg_.impact_model);
+    if (impact_) impact_tracker_ = impact_->tracker();
     const std::string fmt = src_->format();
     fills_reported_ = kL3 && fmt.find("databento") != std::string::npos;
     markq_.resize(cfg_.markout_horizons_ns.size());
@@ -549,13 +552,19 @@ class Sim final : public SimBase {
     fill_ask_ = xbook_.best(Side::kAsk).price;
   }
 
-  // Index of the first of our orders on side s at `price` or worse, after filling every order
-  // priced strictly better than `price` when `through` (an aggressor went past them).
-  std::size_t fill_through(Side s, Price price, bool through) {
+  // Index of the first of our orders on side s at `price` or worse. When `through` (an
+  // aggressor went past them), our orders priced strictly better than `price` are filled first,
+  // best price first, up to `volume` (the printed / executed quantity: the aggressor had at
+  // least that much; each print of a sweep brings its own quantity).
+  std::size_t fill_through(Side s, Price price, bool through, Qty& volume) {
     std::vector<ExchOrder*>& v = resting_[side_index(s)];
     std::size_t i = 0;
     for (; i < v.size() && strictly_better(s, v[i]->price, price); ++i) {
-      if (through && v[i]->leaves > 0) fill(*v[i], v[i]->leaves, v[i]->price, true);
+      if (through && volume > 0 && v[i]->leaves > 0) {
+        const Qty f = std::min(v[i]->leaves, volume);
+        volume -= f;
+        fill(*v[i], f, v[i]->price, true);
+      }
     }
     return i;
   }
@@ -572,9 +581,9 @@ class Sim final : public SimBase {
       if (aggressor == s) continue;
       std::vector<ExchOrder*>& v = resting_[side_index(s)];
       if (v.empty()) continue;
-      const std::size_t i = fill_through(s, e.price, true);
-      if (aggressor == Side::kNone) continue;
       Qty rem = e.qty;
+      const std::size_t i = fill_through(s, e.price, true, rem);
+      if (aggressor == Side::kNone) continue;
       for (std::size_t j = i; j < v.size() && v[j]->price == e.price; ++j) {
         ExchOrder& o = *v[j];
         if (o.leaves == 0) continue;
@@ -612,13 +621,13 @@ class Sim final : public SimBase {
     std::vector<ExchOrder*>& v = resting_[side_index(s)];
     if (v.empty()) return;
     const bool exec = e.kind != EventKind::kCancel;
-    const std::size_t i = fill_through(s, e.price, exec);
+    Qty rem = e.qty;
+    const std::size_t i = fill_through(s, e.price, exec, rem);
     if (i == v.size() || v[i]->price != e.price) return;
     Qty qa = -1;  // -1: anonymous / unknown volume, ahead of all of ours
     if (const auto info = xbook_.order(e.order_id); info && info->side == s && info->price == e.price) {
       qa = xbook_.queue_ahead(e.order_id);
     }
-    Qty rem = e.qty;
     for (std::size_t j = i; j < v.size() && v[j]->price == e.price; ++j) {
       ExchOrder& o = *v[j];
       if (o.leaves == 0) continue;
@@ -843,10 +852,22 @@ class Sim final : public SimBase {
     return sum;
   }
 
+  // Own-order impact (cfg_.impact_model) of the taker order `o` about to walk the book: the
+  // whole fillable quantity is one trade of the model at now_; returns its execution offset in
+  // raw price units (signed, rounded to the nearest raw unit), added to every fill's price.
+  Price own_impact(const ExchOrder& o, Price limit) {
+    const Qty q = std::min(o.leaves, fillable(o.side, limit, o.leaves));
+    if (q <= 0) return 0;
+    const double qty = side_sign(o.side) * spec_.qty_to_double(q);
+    const double offset = impact_tracker_->trade(static_cast<double>(now_) * 1e-9, qty);
+    return static_cast<Price>(std::llround(offset / spec_.price_to_double(1)));
+  }
+
   // Taker fills walking the opposite side up to `limit` (kNoPrice: market).
   void walk(ExchOrder& o, Price limit) {
     const Side opp = opposite(o.side);
     set_fill_quotes();
+    const Price impact = impact_tracker_ ? own_impact(o, limit) : 0;
     for (std::size_t k = 0; o.leaves > 0; ++k) {
       const book::Level lvl = xbook_.level(opp, k);
       if (lvl.price == kNoPrice) break;
@@ -854,7 +875,7 @@ class Sim final : public SimBase {
       const Qty avail = lvl.qty - consumed_.at(opp, lvl.price);
       if (avail <= 0) continue;
       const Qty f = std::min(o.leaves, avail);
-      fill(o, f, lvl.price, false);
+      fill(o, f, std::max<Price>(1, lvl.price + impact), false);
       crossed_.add(opp, lvl.price, f);
       if (cfg_.own_orders_take_liquidity) consumed_.add(opp, lvl.price, f);
     }
@@ -1363,6 +1384,8 @@ class Sim final : public SimBase {
   bool need_sweep_ = false;
   LevelOverlay consumed_;  // own_orders_take_liquidity
   LevelOverlay crossed_;   // volume our orders already traded against, for crossing fills
+  std::unique_ptr<models::ImpactModel> impact_;           // cfg_.impact_model; null = none
+  std::unique_ptr<models::ImpactTracker> impact_tracker_;  // our taker trades so far
   Price fill_bid_ = kNoPrice, fill_ask_ = kNoPrice;
   Qty position_ = 0;
   Money cash_ = 0, fees_ = 0;

@@ -1,6 +1,7 @@
 #include "mmkit/sim/synthetic_market.h"
 
 #include <algorithm>
+#include <array>
 #include <bit>
 #include <cmath>
 #include <cstdio>
@@ -10,12 +11,15 @@
 
 #include "mmkit/core/error.h"
 #include "mmkit/exchange/models.h"
+#include "mmkit/sim/hawkes.h"
 
-// Floating-point determinism. Every branch of the generator is taken on integers (rates are
-// fixed-point, see kUnitsPerSecond; events are picked by Rng::below); doubles appear only in the
-// exponential waiting times and geometric sizes, through FastLog / det_log below, which use
+// Floating-point determinism. In Poisson mode every branch of the generator is taken on integers
+// (rates are fixed-point, see kUnitsPerSecond; events are picked by Rng::below); doubles appear only
+// in the exponential waiting times and geometric sizes, through FastLog / det_log below, which use
 // + - * /, frexp and bit operations only (correctly rounded or exact under IEEE 754), never libm's
-// log, whose last bit differs between C libraries. Contracting a*b+c into one fused instruction
+// log, whose last bit differs between C libraries. The Hawkes intensities and the regime chain are
+// doubles computed with + - * / and det_exp_neg / FastLog only, so their comparisons are
+// reproducible bit for bit as well. Contracting a*b+c into one fused instruction
 // (FMA) would change roundings on targets that have it (aarch64, x86 with -march=native), so it is
 // switched off for that code: GCC contracts by default even in ISO C++ mode. Entry points carry
 // MMKIT_SIM_NO_CONTRACT_ATTR (never inlined into code compiled with the default contraction);
@@ -153,6 +157,78 @@ MMKIT_SIM_NO_CONTRACT_ATTR std::int64_t geometric(const FastLog& ln, double u, d
   return 1 + (k > 0 ? static_cast<std::int64_t>(k) : 0);
 }
 
+
+/// "Never": a time beyond any run (duration <= 10^9 s = 10^18 ns).
+constexpr std::int64_t kNever = std::numeric_limits<std::int64_t>::max();
+/// Waiting times at or beyond this many ns are "never" (no int64 overflow when added to a time).
+constexpr double kFarNs = 4e18;
+
+/// e^x for x <= 0 on the hot path (the Hawkes kernels' decay), with + - * / and integer
+/// conversions only: x = k ln 2 + r, k = round(x / ln 2) (ties up), |r| <= ln2 / 2, e^r by its
+/// Taylor polynomial of degree 13 (remainder < 5e-18 relative; Estrin's scheme), times 2^k built from its bits
+/// (exact). Returns 0 below −708 (no subnormals).
+MMKIT_SIM_NO_CONTRACT_INLINE double det_exp_neg(double x) noexcept {
+  MMKIT_SIM_NO_CONTRACT_BODY
+  if (!(x >= -708.0)) return 0.0;
+  const auto k = static_cast<std::int64_t>(x * 1.44269504088896340736 - 0.5);  // toward 0: ceil
+  const auto kf = static_cast<double>(k);
+  const double r = (x - kf * kLn2Hi) - kf * kLn2Lo;
+  constexpr double c2 = 1.0 / 2, c3 = c2 / 3, c4 = c3 / 4, c5 = c4 / 5, c6 = c5 / 6, c7 = c6 / 7, c8 = c7 / 8,
+                   c9 = c8 / 9, c10 = c9 / 10, c11 = c10 / 11, c12 = c11 / 12, c13 = c12 / 13;
+  // Estrin's scheme (independent products: a short dependency chain).
+  const double r2 = r * r;
+  const double r4 = r2 * r2;
+  const double r8 = r4 * r4;
+  const double a01 = 1.0 + r, a23 = c2 + c3 * r, a45 = c4 + c5 * r, a67 = c6 + c7 * r;
+  const double a89 = c8 + c9 * r, a1011 = c10 + c11 * r, a1213 = c12 + c13 * r;
+  const double b03 = a01 + r2 * a23, b47 = a45 + r2 * a67, b811 = a89 + r2 * a1011;
+  const double p = (b03 + r4 * b47) + r8 * (b811 + r4 * a1213);
+  return p * std::bit_cast<double>(static_cast<std::uint64_t>(k + 1023) << 52);  // k in [-1022, 0]
+}
+
+/// Waiting time in ns, rounded, of a Poisson process of rate `rate` per second (> 0):
+/// −ln(1−u) / rate, u uniform in [0, 1); kNever when it is beyond kFarNs.
+MMKIT_SIM_NO_CONTRACT_ATTR std::int64_t waiting_ns_at(const FastLog& ln, double u, double rate) noexcept {
+  MMKIT_SIM_NO_CONTRACT_BODY
+  const double w = -ln(1.0 - u) * 1e9 / rate;
+  if (!(w < kFarNs)) return kNever;
+  return w > 0 ? static_cast<std::int64_t>(w + 0.5) : 0;
+}
+
+/// now + wait, kNever stays kNever.
+std::int64_t after(std::int64_t now, std::int64_t wait) noexcept { return wait == kNever ? kNever : now + wait; }
+
+/// Solves (I − a) x = b for the d × d row-major `a` by Gaussian elimination with partial pivoting
+/// (the stationary mean intensity of a Hawkes process, Λ = (I − α)^{-1} μ). Only + - * / and
+/// comparisons: the same bits everywhere.
+MMKIT_SIM_NO_CONTRACT_ATTR std::vector<double> solve_i_minus(std::vector<double> a, std::vector<double> b,
+                                                             std::size_t d) {
+  MMKIT_SIM_NO_CONTRACT_BODY
+  for (std::size_t q = 0; q < d * d; ++q) a[q] = (q / d == q % d ? 1.0 : 0.0) - a[q];
+  for (std::size_t c = 0; c < d; ++c) {
+    std::size_t piv = c;
+    for (std::size_t r = c + 1; r < d; ++r) {
+      if (std::fabs(a[r * d + c]) > std::fabs(a[piv * d + c])) piv = r;
+    }
+    if (piv != c) {
+      for (std::size_t k = 0; k < d; ++k) std::swap(a[c * d + k], a[piv * d + k]);
+      std::swap(b[c], b[piv]);
+    }
+    for (std::size_t r = c + 1; r < d; ++r) {
+      const double f = a[r * d + c] / a[c * d + c];
+      for (std::size_t k = c; k < d; ++k) a[r * d + k] -= f * a[c * d + k];
+      b[r] -= f * b[c];
+    }
+  }
+  std::vector<double> x(d);
+  for (std::size_t c = d; c-- > 0;) {
+    double s = b[c];
+    for (std::size_t k = c + 1; k < d; ++k) s -= a[c * d + k] * x[k];
+    x[c] = s / a[c * d + c];
+  }
+  return x;
+}
+
 Units to_units(double rate_per_s) {
   return static_cast<Units>(std::llround(rate_per_s * kUnitsPerSecond));
 }
@@ -163,6 +239,13 @@ std::string num(double v) {
   return buf;
 }
 
+std::string index_str(std::size_t i) {
+  std::string s(1, '[');
+  s += std::to_string(i);
+  s += ']';
+  return s;
+}
+
 [[noreturn]] void bad(const std::string& field, const std::string& what) {
   throw Error(SourceLocation("synthetic market config", 0, field), what);
 }
@@ -171,6 +254,105 @@ void check_rate(const std::string& field, double v, double lo) {
   if (!std::isfinite(v) || v < lo || v > kMaxRate) {
     bad(field, "must be a finite rate in [" + num(lo) + ", " + num(kMaxRate) +
                    "] per second, got " + num(v));
+  }
+}
+
+constexpr std::size_t kMaxRegimes = 64;
+constexpr double kMaxHawkesBeta = 1e9;  ///< per second: the clock resolves 1 ns
+
+/// Ranges of a regime's multipliers against the base parameters (rates stay within the
+/// generator's limits in every regime).
+void validate_regimes(const SyntheticMarketConfig& c) {
+  const std::size_t n = c.regimes.size();
+  if (n == 0) {
+    if (!c.regime_transition.empty()) bad("regime_transition", "given without regimes");
+    if (!c.initial_regime.empty()) bad("initial_regime", "given without regimes");
+    return;
+  }
+  if (n > kMaxRegimes) bad("regimes", "at most " + std::to_string(kMaxRegimes) + " regimes, got " + std::to_string(n));
+  for (std::size_t r = 0; r < n; ++r) {
+    const RegimeParams& g = c.regimes[r];
+    const std::string at = "regimes" + index_str(r) + ".";
+    if (g.name.empty() || g.name.size() > 23) {
+      bad(at + "name", "must have 1 to 23 characters, got " + std::to_string(g.name.size()));
+    }
+    for (std::size_t q = 0; q < r; ++q) {
+      if (c.regimes[q].name == g.name) bad(at + "name", "'" + g.name + "' is also the name of regimes" + index_str(q));
+    }
+    auto mult = [&](const char* field, double v, bool positive) {
+      if (!std::isfinite(v) || v < 0 || (positive && v == 0)) {
+        bad(at + field, std::string("must be a finite multiplier ") + (positive ? "> 0" : ">= 0") + ", got " + num(v));
+      }
+    };
+    mult("limit_rate_multiplier", g.limit_rate_multiplier, false);
+    mult("market_rate_multiplier", g.market_rate_multiplier, false);
+    mult("cancel_rate_multiplier", g.cancel_rate_multiplier, true);
+    mult("size_multiplier", g.size_multiplier, true);
+    check_rate(at + "limit_rate_multiplier", c.limit_rate_k * g.limit_rate_multiplier, 0.0);
+    check_rate(at + "market_rate_multiplier", c.market_rate * g.market_rate_multiplier, 0.0);
+    for (double th : c.cancel_rates) check_rate(at + "cancel_rate_multiplier", th * g.cancel_rate_multiplier, kMinCancelRate);
+    for (std::uint32_t i = flow_type::kMarketBuy; i <= flow_type::kLimitAsk; ++i) {  // Hawkes baselines
+      const bool market = i <= flow_type::kMarketSell;
+      check_rate(at + (market ? "market_rate_multiplier" : "limit_rate_multiplier"),
+                 c.hawkes_mu[i] * (market ? g.market_rate_multiplier : g.limit_rate_multiplier), 0.0);
+    }
+    const double size = c.mean_order_size * g.size_multiplier;
+    if (!(size >= 1 && size <= kMaxMeanOrderSize)) {
+      bad(at + "size_multiplier", "mean_order_size × size_multiplier must be in [1, " + num(kMaxMeanOrderSize) +
+                                      "] lots, got " + num(size));
+    }
+    check_rate(at + "tick_move_rate", g.tick_move_rate, 0.0);
+  }
+  if (c.regime_transition.size() != n) {
+    bad("regime_transition", "must be a " + std::to_string(n) + " × " + std::to_string(n) +
+                                 " matrix of rates per second (one row per regime), got " +
+                                 std::to_string(c.regime_transition.size()) + " rows");
+  }
+  for (std::size_t r = 0; r < n; ++r) {
+    const auto& row = c.regime_transition[r];
+    const std::string at = "regime_transition" + index_str(r);
+    if (row.size() != n) {
+      bad(at, "must have " + std::to_string(n) + " entries, got " + std::to_string(row.size()));
+    }
+    double out = 0;
+    for (std::size_t q = 0; q < n; ++q) {
+      if (q == r) continue;
+      check_rate(at + index_str(q), row[q], 0.0);
+      out += row[q];
+    }
+    const double diag = row[r];
+    if (!(diag == 0 || std::fabs(diag + out) <= 1e-9 * std::max(out, 1e-300))) {
+      bad(at + index_str(r), "the diagonal must be 0 or minus the row's off-diagonal sum (" + num(-out) + "), got " +
+                                 num(diag));
+    }
+  }
+  if (!c.initial_regime.empty()) {
+    bool found = false;
+    for (const RegimeParams& g : c.regimes) found = found || g.name == c.initial_regime;
+    if (!found) bad("initial_regime", "'" + c.initial_regime + "' is not the name of a regime");
+  }
+}
+
+void validate_hawkes(const SyntheticMarketConfig& c) {
+  constexpr std::size_t d = flow_type::kCount;
+  if (c.hawkes_mu.size() != d) {
+    bad("hawkes_mu", "must hold 6 baseline rates (market buy, market sell, limit bid, limit ask, cancel bid, "
+                     "cancel ask), got " + std::to_string(c.hawkes_mu.size()));
+  }
+  HawkesParams p{c.hawkes_mu, c.hawkes_alpha, c.hawkes_beta};
+  try {
+    p.validate();
+  } catch (const Error& e) {
+    bad("hawkes_" + e.where().field, e.what_only());
+  }
+  for (std::size_t i = 0; i < d; ++i) {
+    check_rate("hawkes_mu" + index_str(i), c.hawkes_mu[i], i >= flow_type::kCancelBid ? kMinCancelRate : 0.0);
+    for (std::size_t j = 0; j < d; ++j) {
+      if (c.hawkes_beta[i][j] > kMaxHawkesBeta) {
+        bad("hawkes_beta" + index_str(i) + index_str(j),
+            "must be at most " + num(kMaxHawkesBeta) + " per second, got " + num(c.hawkes_beta[i][j]));
+      }
+    }
   }
 }
 
@@ -230,13 +412,18 @@ void validate(const SyntheticMarketConfig& c) {
   if (c.start_ns > std::numeric_limits<std::int64_t>::max() - duration_ns - c.feed_latency_ns) {
     bad("start_ns", "start_ns + duration + feed_latency_ns overflows int64 ns");
   }
+  if (c.flow != FlowModel::kPoisson && c.flow != FlowModel::kHawkes) {
+    bad("flow", "must be poisson or hawkes, got " + std::to_string(static_cast<int>(c.flow)));
+  }
+  validate_hawkes(c);
+  validate_regimes(c);
 }
 
 // ---------------------------------------------------------------------------------------------
 
-class SyntheticMarket final : public data::EventSource {
+class Generator final : public SyntheticMarket {
  public:
-  explicit SyntheticMarket(const SyntheticMarketConfig& c)
+  explicit Generator(const SyntheticMarketConfig& c)
       : cfg_(c), rng_(c.seed), end_ns_(std::llround(c.duration_s * 1e9)) {
     spec_.set_symbol(c.symbol);
     spec_.set_venue("SYNTHETIC");
@@ -246,21 +433,23 @@ class SyntheticMarket final : public data::EventSource {
     spec_.tick_size = c.tick_size;
     spec_.lot_size = 1;
 
-    // Cont, Stoikov, Talreja (2010), eq. (4): λ(i) = k / i^α.
-    lambda_cum_.resize(c.max_distance);
-    Units cum = 0;
+    // Cont, Stoikov, Talreja (2010), eq. (4): λ(i) = k / i^α, i.e. k × shape(i).
+    std::vector<double> shape(c.max_distance);
     for (std::uint32_t i = 1; i <= c.max_distance; ++i) {
-      const double li = c.limit_rate_k * det_exp(-c.limit_rate_alpha * det_log(static_cast<double>(i)));
-      cum += to_units(li);
-      lambda_cum_[i - 1] = cum;
+      shape[i - 1] = det_exp(-c.limit_rate_alpha * det_log(static_cast<double>(i)));
     }
-    limit_units_ = cum;
-    market_units_ = to_units(c.market_rate);
-    theta_.resize(c.cancel_rates.size());
-    for (std::size_t i = 0; i < theta_.size(); ++i) theta_[i] = to_units(c.cancel_rates[i]);
+    const RegimeParams neutral{"base", 1, 1, 1, 1, 0};
+    if (c.regimes.empty()) {
+      tables_.push_back(make_tables(neutral, shape));
+    } else {
+      for (const RegimeParams& g : c.regimes) tables_.push_back(make_tables(g, shape));
+      for (std::size_t r = 0; r < c.regimes.size(); ++r) {
+        if (c.regimes[r].name == c.initial_regime) regime_ = static_cast<std::uint32_t>(r);
+      }
+    }
+    tab_ = &tables_[regime_];
 
-    const double p = 1.0 / c.mean_order_size;  // geometric on {1, 2, …}, mean 1/p
-    log_q_ = p >= 1.0 ? 0.0 : det_log(1.0 - p);
+    if (c.flow == FlowModel::kHawkes) init_hawkes(shape);
 
     std::size_t cap = 1024;
     while (cap < 4ull * c.max_distance + 64) cap *= 2;
@@ -273,6 +462,11 @@ class SyntheticMarket final : public data::EventSource {
     const std::int64_t bid = c.initial_mid % t == 0 ? c.initial_mid / t - 1 : c.initial_mid / t;
     side_[kBid].best = bid;
     side_[kAsk].best = c.initial_mid / t + 1;
+
+    if (!c.regimes.empty()) {
+      regime_path_.push_back(RegimeSpell{c.start_ns, regime_});
+      schedule_switch();
+    }
   }
 
   const InstrumentSpec& instrument() const override { return spec_; }
@@ -284,6 +478,8 @@ class SyntheticMarket final : public data::EventSource {
     return "synthetic market (symbol " + cfg_.symbol + ", seed " + std::to_string(cfg_.seed) +
            ") record " + std::to_string(record) + (record == 0 ? " (opening book)" : "");
   }
+  const std::vector<RegimeSpell>& regime_path() const override { return regime_path_; }
+  std::uint32_t regime() const override { return regime_; }
 
   std::size_t read(Event* out, std::size_t capacity) override {
     out_ = out;
@@ -324,6 +520,45 @@ class SyntheticMarket final : public data::EventSource {
     std::int64_t worst = 0;  // ticks; valid when !empty
     Units cancel = 0;        // Σ over resting orders of θ(distance), units
   };
+  /// The rates of one regime (the base parameters when regimes are off), in units.
+  struct Tables {
+    std::vector<Units> lambda_cum;  // Σ_{j<=i} λ(j), units; index i-1 for distance i
+    Units limit_units = 0;          // Σ λ(i), one side
+    Units market_units = 0;         // μ, one side
+    std::vector<Units> theta;       // θ(i), units
+    double log_q = 0;               // ln(1 − 1/mean size); 0 when the mean is 1
+    Units tick_move_units = 0;      // tick moves, one side (half the regime's rate)
+    double hawkes_mu[flow_type::kCount] = {};  // Hawkes baselines (cancel types: as configured)
+    double tick_move_per_side = 0;  // per second, Hawkes mode
+  };
+
+  Tables make_tables(const RegimeParams& g, const std::vector<double>& shape) const {
+    Tables t;
+    t.lambda_cum.resize(shape.size());
+    Units cum = 0;
+    for (std::size_t i = 0; i < shape.size(); ++i) {
+      const double li = cfg_.limit_rate_k * shape[i];
+      cum += to_units(li * g.limit_rate_multiplier);
+      t.lambda_cum[i] = cum;
+    }
+    t.limit_units = cum;
+    t.market_units = to_units(cfg_.market_rate * g.market_rate_multiplier);
+    t.theta.resize(cfg_.cancel_rates.size());
+    for (std::size_t i = 0; i < t.theta.size(); ++i) {
+      t.theta[i] = to_units(cfg_.cancel_rates[i] * g.cancel_rate_multiplier);
+    }
+    const double p = 1.0 / (cfg_.mean_order_size * g.size_multiplier);  // geometric on {1, 2, …}, mean 1/p
+    t.log_q = p >= 1.0 ? 0.0 : det_log(1.0 - p);
+    t.tick_move_units = to_units(g.tick_move_rate * 0.5);
+    for (std::uint32_t i = 0; i < flow_type::kCount; ++i) {
+      const double m = i <= flow_type::kMarketSell ? g.market_rate_multiplier
+                       : i <= flow_type::kLimitAsk ? g.limit_rate_multiplier
+                                                   : 1.0;
+      t.hawkes_mu[i] = cfg_.hawkes_mu[i] * m;
+    }
+    t.tick_move_per_side = g.tick_move_rate * 0.5;
+    return t;
+  }
 
   // ---- ring of price levels, indexed by tick & mask_; live ticks always span < capacity ----
 
@@ -355,8 +590,9 @@ class SyntheticMarket final : public data::EventSource {
   Units theta(int s, std::int64_t tick) const {
     const std::int64_t anchor = side_[1 - s].best;
     const std::int64_t d = s == kBid ? anchor - tick : tick - anchor;
-    const std::size_t i = static_cast<std::size_t>(std::clamp<std::int64_t>(d, 1, static_cast<std::int64_t>(theta_.size())));
-    return theta_[i - 1];
+    const auto& th = tab_->theta;
+    const std::size_t i = static_cast<std::size_t>(std::clamp<std::int64_t>(d, 1, static_cast<std::int64_t>(th.size())));
+    return th[i - 1];
   }
 
   void recompute_cancel(int s) {
@@ -469,8 +705,8 @@ class SyntheticMarket final : public data::EventSource {
 
   // ---- the generator ----
 
-  /// Geometric size on {1, 2, …} with mean cfg_.mean_order_size lots (p = 1/mean).
-  Qty draw_size() { return log_q_ == 0.0 ? 1 : geometric(ln_, rng_.uniform(), log_q_); }
+  /// Geometric size on {1, 2, …} with mean mean_order_size × the regime's size_multiplier lots.
+  Qty draw_size() { return tab_->log_q == 0.0 ? 1 : geometric(ln_, rng_.uniform(), tab_->log_q); }
 
   void opening_book() {
     Event* last = nullptr;
@@ -491,9 +727,11 @@ class SyntheticMarket final : public data::EventSource {
     end_record(last);
   }
 
-  void limit_order(int s, Units x) {
-    const auto it = std::upper_bound(lambda_cum_.begin(), lambda_cum_.end(), x);
-    const auto i = static_cast<std::int64_t>(it - lambda_cum_.begin()) + 1;  // distance, ticks
+  /// A limit order of side s at distance i ticks, picked by x in [0, cum.back()) from the
+  /// cumulative distance weights `cum`.
+  void limit_order(int s, Units x, const std::vector<Units>& cum) {
+    const auto it = std::upper_bound(cum.begin(), cum.end(), x);
+    const auto i = static_cast<std::int64_t>(it - cum.begin()) + 1;  // distance, ticks
     const std::int64_t anchor = side_[1 - s].best;
     std::int64_t tick = s == kBid ? anchor - i : anchor + i;
     // The distance is >= 1 tick from the other side's best, so it never crosses; guard anyway.
@@ -509,15 +747,30 @@ class SyntheticMarket final : public data::EventSource {
     end_record(emit(EventKind::kAdd, s, tick, q, id));
   }
 
-  /// Market order of the aggressor side whose resting side is `s`: walks side s from its best,
-  /// FIFO within each level, one kExecution per resting order hit.
+  /// Market order of the aggressor side whose resting side is `s`, of a geometric size.
   void market_order(int s) {
-    BookSide& b = side_[s];
-    if (b.empty) {
+    if (side_[s].empty) {
       tolerated_.add("synthetic.market_orders_on_empty_side");
       return;
     }
-    Qty q = draw_size();
+    take(s, draw_size());
+  }
+
+  /// A tick move: a market order taking every order at the best level of side s.
+  void tick_move(int s) {
+    if (side_[s].empty) {
+      tolerated_.add("synthetic.tick_moves_on_empty_side");
+      return;
+    }
+    Qty q = 0;
+    for (std::uint32_t n = level(side_[s].best).head; n != kNil; n = nodes_[n].next) q += nodes_[n].qty;
+    take(s, q);
+  }
+
+  /// Walks side s (not empty) from its best for q lots, FIFO within each level, one kExecution
+  /// per resting order hit.
+  void take(int s, Qty q) {
+    BookSide& b = side_[s];
     Event* last = nullptr;
     while (q > 0 && !b.empty) {
       const std::int64_t tick = b.best;
@@ -579,20 +832,226 @@ class SyntheticMarket final : public data::EventSource {
     throw Error(locate(record_) + ": internal error: cancel pick beyond the side's cancel rate");
   }
 
+  // ---- volatility regimes: a continuous-time Markov chain over tables_ ----
+
+  /// Draws the time of leaving the current regime: exponential at the row's total rate.
+  void schedule_switch() {
+    const double q = leave_rate_.empty() ? 0.0 : leave_rate_[regime_];
+    next_switch_ns_ = q > 0 ? after(now_ns_, waiting_ns_at(ln_, rng_.uniform(), q)) : kNever;
+  }
+
+  /// At now_ns_ == next_switch_ns_: jumps to regime q with probability Q[r][q] / Σ_{q≠r} Q[r][q],
+  /// records the spell, installs its rates and draws the next switch.
+  MMKIT_SIM_NO_CONTRACT_ATTR void switch_regime() {
+    MMKIT_SIM_NO_CONTRACT_BODY
+    const auto& row = cfg_.regime_transition[regime_];
+    const double x = rng_.uniform() * leave_rate_[regime_];
+    double cum = 0;
+    std::uint32_t next = regime_;
+    for (std::uint32_t q = 0; q < row.size(); ++q) {
+      if (q == regime_ || row[q] <= 0) continue;
+      next = q;  // the last candidate also takes the rounding remainder
+      cum += row[q];
+      if (x < cum) break;
+    }
+    regime_ = next;
+    tab_ = &tables_[regime_];
+    regime_path_.push_back(RegimeSpell{cfg_.start_ns + now_ns_, regime_});
+    recompute_cancel(kBid);
+    recompute_cancel(kAsk);
+    schedule_switch();
+  }
+
+  // ---- Hawkes flow ----
+
+  void init_hawkes(const std::vector<double>& shape) {
+    constexpr std::size_t d = flow_type::kCount;
+    dist_cum_.resize(shape.size());
+    Units cum = 0;
+    for (std::size_t i = 0; i < shape.size(); ++i) {
+      cum += to_units(shape[i]);  // the distance law λ(i)/k; shape(1) = 1, so the total is >= 2^24
+      dist_cum_[i] = cum;
+    }
+    for (std::size_t i = 0; i < d; ++i) {
+      for (std::size_t j = 0; j < d; ++j) {
+        const double b = cfg_.hawkes_beta[i][j];
+        const auto it = std::find(decay_rate_.begin(), decay_rate_.end(), b);
+        group_[i][j] = static_cast<std::uint32_t>(it - decay_rate_.begin());
+        if (it == decay_rate_.end()) decay_rate_.push_back(b);
+        jump_[i][j] = cfg_.hawkes_alpha[i][j] * b;
+      }
+    }
+    groups_ = decay_rate_.size();
+    // Cancels: per-order rate θ(d) × h_c(t) / Λ_c, Λ = (I − α)^{-1} μ the stationary mean.
+    std::vector<double> a(d * d);
+    for (std::size_t i = 0; i < d; ++i) {
+      for (std::size_t j = 0; j < d; ++j) a[i * d + j] = cfg_.hawkes_alpha[i][j];
+    }
+    const std::vector<double> mean = solve_i_minus(a, cfg_.hawkes_mu, d);
+    cancel_scale_[kBid] = 1.0 / (mean[flow_type::kCancelBid] * kUnitsPerSecond);
+    cancel_scale_[kAsk] = 1.0 / (mean[flow_type::kCancelAsk] * kUnitsPerSecond);
+  }
+
+  /// Decays the excitation from hawkes_t_ns_ to t (>= hawkes_t_ns_).
+  MMKIT_SIM_NO_CONTRACT_ATTR void hawkes_advance(std::int64_t t) {
+    MMKIT_SIM_NO_CONTRACT_BODY
+    if (t == hawkes_t_ns_) return;
+    const double dt = static_cast<double>(t - hawkes_t_ns_) * 1e-9;
+    hawkes_t_ns_ = t;
+    double* e = excitation_.data();
+    if (groups_ == 1) {  // one decay rate (the usual case)
+      const double f = det_exp_neg(-decay_rate_[0] * dt);
+      for (std::size_t i = 0; i < flow_type::kCount; ++i) {
+        const double v = e[i] * f;
+        e[i] = v < 1e-250 ? 0.0 : v;
+      }
+      return;
+    }
+    double f[kMaxGroups];
+    for (std::size_t k = 0; k < groups_; ++k) f[k] = det_exp_neg(-decay_rate_[k] * dt);
+    for (std::size_t q = 0; q < flow_type::kCount * groups_; ++q) {
+      const double v = e[q] * f[q % groups_];
+      e[q] = v < 1e-250 ? 0.0 : v;
+    }
+  }
+
+  /// The eight competing intensities per second at the current state: the six flow types (cancel
+  /// types: Σθ(d) over the side's orders × h_c / Λ_c) and the two tick-move directions (buy,
+  /// sell). Returns their sum; r[k] in the order of flow_type, then tick move buy, sell.
+  MMKIT_SIM_NO_CONTRACT_ATTR double hawkes_rates(double* r) const {
+    MMKIT_SIM_NO_CONTRACT_BODY
+    double h[flow_type::kCount];
+    const double* e = excitation_.data();
+    const double* mu = tab_->hawkes_mu;
+    if (groups_ == 1) {
+      for (std::size_t i = 0; i < flow_type::kCount; ++i) h[i] = mu[i] + e[i];
+    } else {
+      for (std::size_t i = 0; i < flow_type::kCount; ++i) {
+        double v = mu[i];
+        for (std::size_t k = 0; k < groups_; ++k) v += e[i * groups_ + k];
+        h[i] = v;
+      }
+    }
+    r[0] = h[flow_type::kMarketBuy];
+    r[1] = h[flow_type::kMarketSell];
+    r[2] = h[flow_type::kLimitBid];
+    r[3] = h[flow_type::kLimitAsk];
+    r[4] = static_cast<double>(side_[kBid].cancel) * cancel_scale_[kBid] * h[flow_type::kCancelBid];
+    r[5] = static_cast<double>(side_[kAsk].cancel) * cancel_scale_[kAsk] * h[flow_type::kCancelAsk];
+    r[6] = tab_->tick_move_per_side;
+    r[7] = tab_->tick_move_per_side;
+    double total = 0;
+    for (int k = 0; k < 8; ++k) total += r[k];
+    return total;
+  }
+
+  /// An arrival of flow type j excites every type i by α_ij β_ij (additions only).
+  void excite(std::uint32_t j) {
+    for (std::size_t i = 0; i < flow_type::kCount; ++i) excitation_[i * groups_ + group_[i][j]] += jump_[i][j];
+  }
+
+  /// Advances to the regime switch at next_switch_ns_ and performs it.
+  void hawkes_switch() {
+    hawkes_advance(next_switch_ns_);
+    now_ns_ = next_switch_ns_;
+    switch_regime();
+    double r[8];
+    bound_ = hawkes_rates(r);
+  }
+
+  /// One record by Ogata (1981) thinning, or a regime switch, or the end. Every intensity decays
+  /// between events (the Hawkes terms towards their baselines; the cancel sums Σθ and the
+  /// tick-move rates are constant), so the total just after the last event, switch or rejected
+  /// candidate (bound_) bounds the total until the next one. The floating-point work that could
+  /// be contracted into FMA is in hawkes_advance / hawkes_rates / waiting_ns_at; here only single
+  /// products, sums and comparisons.
+  void step_hawkes() {
+    double r[8];
+    for (;;) {
+      if (!(bound_ > 0)) {
+        if (next_switch_ns_ <= end_ns_) {
+          hawkes_switch();
+        } else {
+          done_ = true;
+        }
+        return;
+      }
+      const std::int64_t t = after(now_ns_, waiting_ns_at(ln_, rng_.uniform(), bound_));
+      if (t > next_switch_ns_ && next_switch_ns_ <= end_ns_) {
+        hawkes_switch();
+        return;
+      }
+      if (t > end_ns_) {
+        done_ = true;
+        return;
+      }
+      hawkes_advance(t);
+      now_ns_ = t;
+      const double total = hawkes_rates(r);
+      const double x = rng_.uniform() * bound_;
+      if (!(x < total)) {
+        bound_ = total;
+        continue;
+      }
+      int k = 0;
+      double cum = r[0];
+      while (k < 7 && !(x < cum)) cum += r[++k];
+      const std::int64_t best_bid = side_[kBid].best;
+      const std::int64_t best_ask = side_[kAsk].best;
+      switch (k) {
+        case 0: market_order(kAsk); excite(flow_type::kMarketBuy); break;
+        case 1: market_order(kBid); excite(flow_type::kMarketSell); break;
+        case 2: limit_order(kBid, rng_.below(dist_cum_.back()), dist_cum_); excite(flow_type::kLimitBid); break;
+        case 3: limit_order(kAsk, rng_.below(dist_cum_.back()), dist_cum_); excite(flow_type::kLimitAsk); break;
+        case 4: cancel_order(kBid, rng_.below(side_[kBid].cancel)); excite(flow_type::kCancelBid); break;
+        case 5: cancel_order(kAsk, rng_.below(side_[kAsk].cancel)); excite(flow_type::kCancelAsk); break;
+        case 6: tick_move(kAsk); excite(flow_type::kMarketBuy); break;
+        default: tick_move(kBid); excite(flow_type::kMarketSell); break;
+      }
+      if (side_[kBid].best != best_bid) recompute_cancel(kAsk);
+      if (side_[kAsk].best != best_ask) recompute_cancel(kBid);
+      ++record_;
+      bound_ = hawkes_rates(r);
+      return;
+    }
+  }
+
   /// One record: the opening book, or one Gillespie step (Gillespie 1977, direct method: an
-  /// exponential wait at the total rate, then an event with probability rate / total).
+  /// exponential wait at the total rate, then an event with probability rate / total), or a
+  /// regime switch (no record), or the end.
   void step() {
     if (record_ == 0) {
       opening_book();
       record_ = 1;
+      if (cfg_.flow == FlowModel::kHawkes) {
+        double r[8];
+        bound_ = hawkes_rates(r);
+      }
       return;
     }
-    const Units total = 2 * limit_units_ + 2 * market_units_ + side_[kBid].cancel + side_[kAsk].cancel;
+    if (cfg_.flow == FlowModel::kHawkes) {
+      step_hawkes();
+      return;
+    }
+    const Tables& tb = *tab_;
+    const Units total = 2 * tb.limit_units + 2 * tb.market_units + side_[kBid].cancel + side_[kAsk].cancel +
+                        2 * tb.tick_move_units;
     if (total == 0) {
-      done_ = true;
+      if (next_switch_ns_ <= end_ns_) {
+        now_ns_ = next_switch_ns_;
+        switch_regime();
+      } else {
+        done_ = true;
+      }
       return;
     }
     const std::int64_t t = now_ns_ + waiting_ns(ln_, rng_.uniform(), total);
+    if (t > next_switch_ns_ && next_switch_ns_ <= end_ns_) {
+      // Memoryless: the drawn wait past the switch is discarded and redrawn at the new rates.
+      now_ns_ = next_switch_ns_;
+      switch_regime();
+      return;
+    }
     if (t > end_ns_) {
       done_ = true;
       return;
@@ -601,18 +1060,22 @@ class SyntheticMarket final : public data::EventSource {
     const std::int64_t best_bid = side_[kBid].best;
     const std::int64_t best_ask = side_[kAsk].best;
     Units x = rng_.below(total);
-    if (x < limit_units_) {
-      limit_order(kBid, x);
-    } else if ((x -= limit_units_) < limit_units_) {
-      limit_order(kAsk, x);
-    } else if ((x -= limit_units_) < market_units_) {
+    if (x < tb.limit_units) {
+      limit_order(kBid, x, tb.lambda_cum);
+    } else if ((x -= tb.limit_units) < tb.limit_units) {
+      limit_order(kAsk, x, tb.lambda_cum);
+    } else if ((x -= tb.limit_units) < tb.market_units) {
       market_order(kAsk);  // buy market order
-    } else if ((x -= market_units_) < market_units_) {
+    } else if ((x -= tb.market_units) < tb.market_units) {
       market_order(kBid);  // sell market order
-    } else if ((x -= market_units_) < side_[kBid].cancel) {
+    } else if ((x -= tb.market_units) < side_[kBid].cancel) {
       cancel_order(kBid, x);
+    } else if ((x -= side_[kBid].cancel) < side_[kAsk].cancel) {
+      cancel_order(kAsk, x);
+    } else if (x - side_[kAsk].cancel < tb.tick_move_units) {
+      tick_move(kAsk);  // buy: takes the best ask level
     } else {
-      cancel_order(kAsk, x - side_[kBid].cancel);
+      tick_move(kBid);
     }
     // Distances (hence cancel rates) are measured from the other side's best.
     if (side_[kBid].best != best_bid) recompute_cancel(kAsk);
@@ -626,11 +1089,24 @@ class SyntheticMarket final : public data::EventSource {
   exchange::Rng rng_;
   const FastLog& ln_ = fast_log();
 
-  std::vector<Units> lambda_cum_;  // Σ_{j<=i} λ(j), units; index i-1 for distance i
-  Units limit_units_ = 0;          // Σ λ(i), one side
-  Units market_units_ = 0;         // μ, one side
-  std::vector<Units> theta_;       // θ(i), units
-  double log_q_ = 0;               // ln(1 − 1/mean_order_size); 0 when the mean is 1
+  std::vector<Tables> tables_;  // one per regime (one when regimes are off)
+  const Tables* tab_ = nullptr;  // the current regime's
+  std::uint32_t regime_ = 0;
+  std::vector<double> leave_rate_ = leave_rates(cfg_);  // Σ_{q≠r} Q[r][q] per regime
+  std::int64_t next_switch_ns_ = kNever;
+  std::vector<RegimeSpell> regime_path_;
+
+  // Hawkes mode.
+  std::vector<Units> dist_cum_;            // Σ_{j<=i} λ(j)/k, units: the distance law
+  std::vector<double> decay_rate_;         // distinct β values, per second
+  std::size_t groups_ = 0;
+  std::uint32_t group_[flow_type::kCount][flow_type::kCount] = {};  // β_ij's index in decay_rate_
+  double jump_[flow_type::kCount][flow_type::kCount] = {};          // α_ij β_ij
+  static constexpr std::size_t kMaxGroups = flow_type::kCount * flow_type::kCount;
+  std::array<double, flow_type::kCount * kMaxGroups> excitation_{};  // [i * groups_ + k]: type i, rate k
+  std::int64_t hawkes_t_ns_ = 0;           // time the excitation refers to
+  double cancel_scale_[2] = {0, 0};        // 1 / (Λ_c × 2^24): units × h_c → per second
+  double bound_ = 0;                       // thinning bound, per second
 
   std::vector<Level> ring_;
   std::uint64_t mask_ = 0;
@@ -649,13 +1125,41 @@ class SyntheticMarket final : public data::EventSource {
   std::size_t n_ = 0;
   std::vector<Event> pending_;  // events of a step that did not fit in the caller's buffer
   std::size_t pending_pos_ = 0;
+
+  static std::vector<double> leave_rates(const SyntheticMarketConfig& c) {
+    std::vector<double> out;
+    for (std::size_t r = 0; r < c.regime_transition.size(); ++r) {
+      double q = 0;
+      for (std::size_t k = 0; k < c.regime_transition[r].size(); ++k) {
+        if (k != r) q += c.regime_transition[r][k];
+      }
+      out.push_back(q);
+    }
+    return out;
+  }
 };
 
 }  // namespace
 
-std::unique_ptr<data::EventSource> make_synthetic_market(const SyntheticMarketConfig& config) {
+std::vector<RegimeParams> default_regimes() {
+  //        name      limit  market cancel size  tick moves /s
+  return {{"low", 1.0, 0.6, 0.8, 1.0, 0.0},
+          {"medium", 1.0, 1.0, 1.0, 1.0, 0.0},
+          {"high", 1.1, 1.6, 1.3, 1.25, 0.1},
+          {"crisis", 1.2, 3.0, 2.0, 1.5, 0.5}};
+}
+
+std::vector<std::vector<double>> default_regime_transition() {
+  // Per second. low <-> medium <-> high <-> crisis (a birth-death chain).
+  return {{0, 1.0 / 900, 0, 0},
+          {1.0 / 1200, 0, 1.0 / 1200, 0},
+          {0, 1.0 / 400, 0, 1.0 / 1200},
+          {0, 0, 1.0 / 60, 0}};
+}
+
+std::unique_ptr<SyntheticMarket> make_synthetic_market(const SyntheticMarketConfig& config) {
   validate(config);
-  return std::make_unique<SyntheticMarket>(config);
+  return std::make_unique<Generator>(config);
 }
 
 }  // namespace mmkit::sim

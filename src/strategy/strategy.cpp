@@ -10,6 +10,7 @@
 
 #include "mmkit/core/error.h"
 #include "mmkit/strategy/avellaneda_stoikov.h"
+#include "mmkit/strategy/execution.h"
 #include "mmkit/strategy/glft.h"
 #include "mmkit/strategy/order_list.h"
 #include "mmkit/strategy/spread_quoter.h"
@@ -25,7 +26,8 @@ double BookView::mid() const {
 namespace {
 
 constexpr const char* kStrategyNames[] = {"avellaneda-stoikov", "glft", "spread-quoter",
-                                          "order-list"};
+                                          "order-list", "twap", "vwap", "pov", "almgren-chriss",
+                                          "adaptive"};
 
 const char* type_name(const ParamValue& v) {
   switch (v.index()) {
@@ -186,6 +188,7 @@ std::unique_ptr<Strategy> build_order_list(ParamReader& r, const InstrumentSpec&
 
 std::unique_ptr<Strategy> make_strategy(const std::string& name, const Params& params,
                                         const InstrumentSpec& spec, const MarketProfile& profile) {
+  if (is_execution_strategy(name)) return make_execution_strategy(name, params, spec, profile);
   ParamReader r(name, params);
   if (name == "avellaneda-stoikov") return build_avellaneda_stoikov(r, spec, profile);
   if (name == "glft") return build_glft(r, spec, profile);

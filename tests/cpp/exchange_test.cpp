@@ -660,7 +660,7 @@ TEST(ExchangeL3, VenueModifiesAheadOfUsAdvanceUsByWhatLeavesTheQueueAhead) {
   EXPECT_EQ(e->result().fills[0].fill.exch_ts_ns, T0 + 7 * kMs);
 }
 
-TEST(ExchangeL3, HiddenTradeAtOurPriceFillsOnlyAtTheFrontAndTradesThroughFillAll) {
+TEST(ExchangeL3, HiddenTradeAtOurPriceFillsOnlyAtTheFrontAndTradesThroughFillUpToTheirQuantity) {
   Received got;
   auto s = std::make_unique<TestStrategy>(&got);
   s->at(T0 + 2 * kMs, [](Context& c) {
@@ -671,18 +671,23 @@ TEST(ExchangeL3, HiddenTradeAtOurPriceFillsOnlyAtTheFrontAndTradesThroughFillAll
       add(T0, 10, Side::kAsk, 10002, 10),
       add(T0 + 1 * kMs, 11, Side::kBid, 10000, 5),
       trade(T0 + 3 * kMs, Side::kAsk, 10000, 4),  // hidden, at order 1's price, ahead 5: nothing
-      trade(T0 + 4 * kMs, Side::kAsk, 9999, 1),   // at order 2's price (front): 1; through order 1: all 3
+      trade(T0 + 4 * kMs, Side::kAsk, 9999, 1),   // through order 1 (better price first): 1 of 3;
+                                                  // nothing left for order 2 at the print's price
+      trade(T0 + 5 * kMs, Side::kAsk, 9998, 5),   // through both: order 1's last 2, then order 2's 2
   };
   auto e = make_engine(events, std::move(s));
   e->run();
   const auto& fills = e->result().fills;
-  ASSERT_EQ(fills.size(), 2u);
+  ASSERT_EQ(fills.size(), 3u);
   EXPECT_EQ(fills[0].fill.order_id, 1u);
-  EXPECT_EQ(fills[0].fill.qty, 3);
+  EXPECT_EQ(fills[0].fill.qty, 1);
   EXPECT_EQ(fills[0].fill.price, 10000);
-  EXPECT_EQ(fills[1].fill.order_id, 2u);
-  EXPECT_EQ(fills[1].fill.qty, 1);
-  EXPECT_EQ(fills[1].fill.price, 9999);
+  EXPECT_EQ(fills[1].fill.order_id, 1u);
+  EXPECT_EQ(fills[1].fill.qty, 2);
+  EXPECT_EQ(fills[1].fill.price, 10000);
+  EXPECT_EQ(fills[2].fill.order_id, 2u);
+  EXPECT_EQ(fills[2].fill.qty, 2);
+  EXPECT_EQ(fills[2].fill.price, 9999);
 }
 
 TEST(ExchangeL3, DatabentoFillOfAnOrderBehindUsFillsUsAndTradePrintsAreNotCountedTwice) {

@@ -125,3 +125,23 @@ def test_glft_on_binance_queue_models_differ_and_account_exactly(data_dir):
         assert len(f) > 10
         assert res.raw["final_position"] == pytest.approx((f["side"] * f["qty"]).sum(), abs=1e-9)
     assert runs["risk-averse"].metrics != runs["prob-power-2"].metrics
+
+
+def test_agent_based_market_mode_runs_our_market_maker():
+    res = mmkit.backtest(strategy="spread-quoter", synthetic={"mode": "agents", "duration_s": 600.0, "seed": 3})
+    assert res.format == "agents"
+    assert res.metrics["fills"] > 0
+    with pytest.raises(mmkit.Error, match="mode"):
+        mmkit.backtest(strategy="glft", synthetic={"mode": "zoo"})
+
+
+def test_hawkes_flow_and_regimes_are_configurable_from_toml(tmp_path):
+    cfg = tmp_path / "h.toml"
+    cfg.write_text('[strategy]\nname = "spread-quoter"\n[synthetic]\nduration_s = 300.0\nflow = "hawkes"\n'
+                   'regimes = true\n')
+    res = mmkit.backtest(config=cfg)
+    assert res.metrics["events"] > 1000
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[synthetic]\nflow = "hawkes"\nhawkes_mu = [1.0, 2.0]\n')
+    with pytest.raises(mmkit.Error, match="hawkes_mu"):
+        mmkit.backtest(config=bad)

@@ -57,6 +57,12 @@ struct EngineConfig {
   std::uint32_t contract_multiplier = 0;
   /// Events before the strategy starts (book warm-up); they still go through the exchange.
   std::uint64_t warmup_events = 0;
+  /// Own-order market impact on our taker fills: a models::make_impact_model spec
+  /// (include/mmkit/models/impact.h), e.g. "almgren-chriss:gamma=0.0001,eta=0.001,tau=1",
+  /// "sqrt:Y=0.7,sigma=50,V=20000", "transient:kappa=0.01,rho=0.1"; "" = none. Parameters in
+  /// decimal price, decimal qty and seconds. Each taker order's fills are priced worse by the
+  /// model's offset; the replayed market itself is not moved (docs/engine.md).
+  std::string impact_model;
 };
 
 /// Results of a run. Vectors are in time order; money in quote-currency decimals.

@@ -1,14 +1,24 @@
 // The embedded synthetic market: a seeded L3 order-flow generator driving a price-time
 // priority matching engine, exposed as an EventSource, so `mmkit backtest` runs on a fresh
-// machine with no data.
+// machine with no data. Model, units and sources: docs/synthetic_market.md.
 //
 // Order flow after Cont, Stoikov, Talreja (2010), "A stochastic model for order book dynamics",
-// Operations Research 58(3): independent Poisson processes for limit orders at distance i
-// ticks from the opposite best quote (rate λ(i) = k / i^α, i = 1..max_distance), market orders
-// (rate μ) and cancellations of each resting order at distance i (rate θ(i) per order, so a
-// level's cancel rate is proportional to its queue size); sizes are drawn from a geometric
-// distribution with the given mean (lots). Simulated exactly by the Gillespie method. The
-// matching engine is our own: market orders walk the opposite side in FIFO order.
+// Operations Research 58(3): limit orders at distance i ticks from the opposite best quote
+// (rate λ(i) = k / i^α, i = 1..max_distance), market orders (rate μ) and cancellations of each
+// resting order at distance i (rate θ(i) per order, so a level's cancel rate is proportional to
+// its queue size); sizes are drawn from a geometric distribution with the given mean (lots).
+//
+// Two arrival models (`flow`):
+//  - kPoisson: CST's independent Poisson processes, simulated exactly by the Gillespie method.
+//  - kHawkes: the arrivals of the six event types (market buy, market sell, limit bid, limit ask,
+//    cancel bid, cancel ask) follow a 6-variate Hawkes process with exponential kernels
+//    (Hawkes 1971; Bacry, Mastromatteo, Muzy 2015), simulated exactly by Ogata (1981) thinning;
+//    prices, sizes and cancel targets keep CST's rules. Cancels: the per-order rate θ(d) is
+//    modulated by the cancel type's Hawkes intensity relative to its stationary mean.
+// Optionally, volatility regimes: a continuous-time Markov chain (Hamilton 1989, in continuous
+// time) over named parameter sets that scale the rates and sizes and add "tick moves" (market
+// orders that take the whole best level).
+// The matching engine is our own: market orders walk the opposite side in FIFO order.
 #pragma once
 
 #include <cstdint>
@@ -20,6 +30,42 @@
 #include "mmkit/data/source.h"
 
 namespace mmkit::sim {
+
+enum class FlowModel : std::uint8_t {
+  kPoisson = 0,  ///< CST 2010 independent Poisson processes
+  kHawkes = 1,   ///< 6-variate Hawkes arrivals (hawkes_mu / hawkes_alpha / hawkes_beta)
+};
+
+/// Index of each event type in the Hawkes parameters (rows and columns of hawkes_alpha/_beta).
+namespace flow_type {
+inline constexpr std::uint32_t kMarketBuy = 0;   ///< takes the ask side
+inline constexpr std::uint32_t kMarketSell = 1;  ///< takes the bid side
+inline constexpr std::uint32_t kLimitBid = 2;
+inline constexpr std::uint32_t kLimitAsk = 3;
+inline constexpr std::uint32_t kCancelBid = 4;
+inline constexpr std::uint32_t kCancelAsk = 5;
+inline constexpr std::uint32_t kCount = 6;
+}  // namespace flow_type
+
+/// One volatility regime: multipliers of the base flow and a tick-move rate. In Poisson mode the
+/// multipliers scale λ(i), μ and θ(i); in Hawkes mode they scale the Hawkes baselines
+/// hawkes_mu of the market / limit types (not the excitation, so the branching ratios and the
+/// stationarity are those of hawkes_alpha) and the per-order cancel rates θ(i).
+struct RegimeParams {
+  std::string name;                    ///< unique, 1 to 23 characters
+  double limit_rate_multiplier = 1;    ///< >= 0
+  double market_rate_multiplier = 1;   ///< >= 0
+  double cancel_rate_multiplier = 1;   ///< > 0 (a positive cancel rate keeps the book bounded)
+  double size_multiplier = 1;          ///< × mean_order_size; the product must be >= 1 lot
+  double tick_move_rate = 0;           ///< per second, both sides together: market orders that
+                                       ///< take the whole best level of a side picked 50/50
+};
+
+/// The four regimes low / medium / high / crisis (ours, illustrative; docs/synthetic_market.md).
+[[nodiscard]] std::vector<RegimeParams> default_regimes();
+/// Their transition rate matrix (per second; diagonal 0): mean stays 15 min (low), 10 min
+/// (medium), 5 min (high), 1 min (crisis).
+[[nodiscard]] std::vector<std::vector<double>> default_regime_transition();
 
 struct SyntheticMarketConfig {
   std::string symbol = "SYNTH";
@@ -38,11 +84,58 @@ struct SyntheticMarketConfig {
   TimestampNs start_ns = 1'704'205'800'000'000'000;  ///< 2024-01-02 14:30:00 UTC
   TimestampNs feed_latency_ns = 0;      ///< local_ts = exch_ts + this
   std::uint64_t seed = 1;
+
+  FlowModel flow = FlowModel::kPoisson;
+  /// Hawkes mode: baselines per second of the six flow_type's (market orders and limit orders:
+  /// events per second; cancels: see docs, the cancel rows set the modulation of θ(i)). Not
+  /// used in Poisson mode (limit_rate_k and market_rate are not used in Hawkes mode;
+  /// limit_rate_alpha still gives the distance law and cancel_rates the per-order cancel rates).
+  /// Defaults (ours): stationary means 0.94 market orders/s and 9.406 limit orders/s per side
+  /// (the CST rates above) and 8.5 cancels/s per side; spectral radius 0.45.
+  std::vector<double> hawkes_mu{0.517, 0.517, 5.36, 5.36, 4.915, 4.915};
+  /// Branching ratios α[i][j]: expected type-i events triggered by one type-j event (row i).
+  std::vector<std::vector<double>> hawkes_alpha{
+      {0.40, 0.05, 0.00, 0.00, 0.00, 0.00},   // market buy   <- market buys (herding)
+      {0.05, 0.40, 0.00, 0.00, 0.00, 0.00},   // market sell
+      {0.05, 0.30, 0.35, 0.00, 0.05, 0.00},   // limit bid    <- market sells (replenishment)
+      {0.30, 0.05, 0.00, 0.35, 0.00, 0.05},   // limit ask    <- market buys
+      {0.00, 0.10, 0.10, 0.00, 0.30, 0.00},   // cancel bid   <- market sells, limit bids
+      {0.10, 0.00, 0.00, 0.10, 0.00, 0.30}};  // cancel ask
+  /// Decay rates β[i][j] per second (kernel α β e^{−β t}); default 4 /s for every pair.
+  std::vector<std::vector<double>> hawkes_beta = std::vector<std::vector<double>>(6, std::vector<double>(6, 4.0));
+
+  /// Volatility regimes; empty = off (the base parameters all the time). See default_regimes().
+  std::vector<RegimeParams> regimes;
+  /// Transition rates per second, regimes.size() × regimes.size(): entry [r][q] is the rate of
+  /// jumping from regime r to q; the diagonal is 0 or minus the row's off-diagonal sum.
+  std::vector<std::vector<double>> regime_transition;
+  /// Name of the regime at start_ns; empty = the first of `regimes`.
+  std::string initial_regime;
 };
 
-/// Events: kAdd / kCancel / kExecution (each resting order hit, resting side) with kComplete
-/// at the end of each generator step (one market order's executions form one record), format
-/// "synthetic", L3. Deterministic for a given config. Throws mmkit::Error on a bad config.
-[[nodiscard]] std::unique_ptr<data::EventSource> make_synthetic_market(const SyntheticMarketConfig& config);
+/// A stretch of time spent in one regime: from `start_ns` (exchange time) until the next
+/// spell's start (or the end of the run).
+struct RegimeSpell {
+  TimestampNs start_ns = 0;
+  std::uint32_t regime = 0;  ///< index into SyntheticMarketConfig::regimes
+};
+
+/// The generator. Events: kAdd / kCancel / kExecution (each resting order hit, resting side)
+/// with kComplete at the end of each generator step (one market order's executions form one
+/// record), format "synthetic", L3. Deterministic for a given config, byte for byte on every
+/// platform. Not thread-safe.
+class SyntheticMarket : public data::EventSource {
+ public:
+  /// Regime spells so far (up to the latest generated event, and every switch at or before the
+  /// end of the run once read() has returned 0), in time order; the first starts at start_ns.
+  /// Empty when regimes are off. 16 bytes per switch.
+  [[nodiscard]] virtual const std::vector<RegimeSpell>& regime_path() const = 0;
+  /// Index of the current regime (0 when regimes are off).
+  [[nodiscard]] virtual std::uint32_t regime() const = 0;
+};
+
+/// Throws mmkit::Error (location "synthetic market config", field = the config key, e.g.
+/// "hawkes_alpha[2][1]", "regimes[3].size_multiplier") on a bad config.
+[[nodiscard]] std::unique_ptr<SyntheticMarket> make_synthetic_market(const SyntheticMarketConfig& config);
 
 }  // namespace mmkit::sim
