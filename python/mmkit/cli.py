@@ -3,6 +3,7 @@
     mmkit backtest [DATA...]         market-making backtest (synthetic market without DATA)
     mmkit inspect DATA...            instrument, time span, event counts, tolerated counts
     mmkit paper NAME                 the classic papers reproduced (A-S 2008, GLFT 2013, A-C 2001)
+    mmkit calibrate-flow DATA --out params.toml   fit the synthetic order flow to real data
     mmkit convert SRC... --out FILE  normalized binary event file (.mmk), plain or --compress
     mmkit book DATA... --csv OUT     the book after every K-th source record
     mmkit verify DATA...             the rebuilt book against the venue's own
@@ -268,6 +269,15 @@ def bench_replay_cmd(
     """Book replay throughput in events/s (reader + book, one thread)."""
     from mmkit.bench import run_replay_bench
     run_replay_bench(data or [], repeat=repeat, impl=impl, standard=standard, console=console)
+
+
+def _register_calibrate_flow() -> None:
+    from mmkit.calibrate import calibrate_flow_cmd
+    app.command("calibrate-flow",
+                help="Fit the synthetic market to a real L3 file; compare simulated with real statistics.")(calibrate_flow_cmd)
+
+
+_register_calibrate_flow()
 
 
 def main() -> None:

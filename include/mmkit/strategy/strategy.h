@@ -108,7 +108,8 @@ struct MarketProfile {
   double mid_price = 0;         ///< raw price units, first valid mid
 };
 
-/// Creates a shipped strategy by command-line name: "avellaneda-stoikov", "glft",
+/// Creates a shipped strategy by command-line name: "avellaneda-stoikov", "glft", "twap", "vwap",
+/// "pov", "almgren-chriss", "adaptive",
 /// "spread-quoter", "order-list". Unknown names or parameters throw mmkit::Error naming them
 /// and listing the accepted ones.
 [[nodiscard]] std::unique_ptr<Strategy> make_strategy(const std::string& name, const Params& params,
