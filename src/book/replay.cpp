@@ -114,8 +114,10 @@ class CsvWriter {
   std::uint64_t rows_ = 0;
 };
 
-template <class Book>
-ReplaySummary run(data::EventSource& src, CsvWriter* csv, std::uint64_t every) {
+// Replays `src` into a fresh Book, validating every event; writes CSV rows when `csv` is set and
+// calls `observe(book, event)` after each applied event.
+template <class Book, class Observe>
+ReplaySummary run(data::EventSource& src, CsvWriter* csv, std::uint64_t every, Observe&& observe) {
   Book book;
   ReplaySummary s;
   std::vector<Event> batch(kBatch);
@@ -141,6 +143,7 @@ ReplaySummary run(data::EventSource& src, CsvWriter* csv, std::uint64_t every) {
         ++s.complete_points;
         check_crossed(src, book, e, s);
       }
+      observe(book, e);
       if (csv != nullptr && e.has(event_flags::kEndOfRecord)) {
         last = e;
         have_last = true;
@@ -165,11 +168,13 @@ ReplaySummary run(data::EventSource& src, CsvWriter* csv, std::uint64_t every) {
 }
 
 template <class Book>
+ReplaySummary run(data::EventSource& src, CsvWriter* csv, std::uint64_t every) {
+  return run<Book>(src, csv, every, [](const Book&, const Event&) {});
+}
+
+template <class Book>
 BboCheck run_bbo(data::EventSource& src) {
-  Book book;
   BboCheck c;
-  ReplaySummary& s = c.replay;
-  std::vector<Event> batch(kBatch);
   std::uint64_t last_depth_seq = 0;
   bool have_depth = false;
   Level venue_bid;
@@ -180,51 +185,32 @@ BboCheck run_bbo(data::EventSource& src) {
                                : format_decimal(l.price, spec.price_decimals, spec.price_display_decimals()) +
                                      " x " + format_decimal(l.qty, spec.qty_decimals, spec.qty_display_decimals());
   };
-  for (;;) {
-    const std::size_t n = src.read(batch.data(), batch.size());
-    if (n == 0) break;
-    for (std::size_t i = 0; i < n; ++i) {
-      const Event& e = batch[i];
-      check_apply<Book>(src, e, book.apply(e));
-      if (e.has(event_flags::kComplete)) {
-        ++s.complete_points;
-        check_crossed(src, book, e, s);
-        if (e.kind == EventKind::kLevelUpdate && !e.has(event_flags::kSnapshot)) {
-          last_depth_seq = e.seq;
-          have_depth = true;
-        }
-      }
-      if (e.kind != EventKind::kBestBidAsk) continue;
-      if (e.side == Side::kBid) {
-        venue_bid = Level{e.price, e.qty, 0};
-        have_bid = true;
-        continue;
-      }
-      if (!have_bid || !have_depth || e.seq != last_depth_seq) {
-        have_bid = false;
-        continue;
-      }
-      have_bid = false;
-      ++c.points;
-      const Level ask{e.price, e.qty, 0};
-      const Level our_bid = book.best(Side::kBid), our_ask = book.best(Side::kAsk);
-      if (our_bid.price != venue_bid.price || our_bid.qty != venue_bid.qty || our_ask.price != ask.price ||
-          our_ask.qty != ask.qty) {
-        if (c.mismatches++ == 0) {
-          c.first_mismatch = src.locate(e.record) + ": venue " + text(venue_bid) + " / " + text(ask) +
-                             ", book " + text(our_bid) + " / " + text(our_ask);
-        }
+  auto observe = [&](const Book& book, const Event& e) {
+    if (e.has(event_flags::kComplete) && e.kind == EventKind::kLevelUpdate && !e.has(event_flags::kSnapshot)) {
+      last_depth_seq = e.seq;
+      have_depth = true;
+    }
+    if (e.kind != EventKind::kBestBidAsk) return;
+    if (e.side == Side::kBid) {
+      venue_bid = Level{e.price, e.qty, 0};
+      have_bid = true;
+      return;
+    }
+    const bool aligned = have_bid && have_depth && e.seq == last_depth_seq;
+    have_bid = false;
+    if (!aligned) return;
+    ++c.points;
+    const Level ask{e.price, e.qty, 0};
+    const Level our_bid = book.best(Side::kBid), our_ask = book.best(Side::kAsk);
+    if (our_bid.price != venue_bid.price || our_bid.qty != venue_bid.qty || our_ask.price != ask.price ||
+        our_ask.qty != ask.qty) {
+      if (c.mismatches++ == 0) {
+        c.first_mismatch = src.locate(e.record) + ": venue " + text(venue_bid) + " / " + text(ask) +
+                           ", book " + text(our_bid) + " / " + text(our_ask);
       }
     }
-    s.events += n;
-  }
-  s.records = src.records();
-  s.book_stats = book.stats();
-  s.tolerated = src.tolerated();
-  s.final_bid_depth = book.depth(Side::kBid);
-  s.final_ask_depth = book.depth(Side::kAsk);
-  s.final_best_bid = book.best(Side::kBid);
-  s.final_best_ask = book.best(Side::kAsk);
+  };
+  c.replay = run<Book>(src, nullptr, 1, observe);
   return c;
 }
 

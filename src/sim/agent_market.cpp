@@ -13,23 +13,11 @@
 #include "mmkit/core/error.h"
 #include "mmkit/exchange/models.h"
 
-// Floating-point determinism, as in synthetic_market.cpp: every double that decides something
+// Floating-point determinism (src/sim/det_math.h): every double that decides something
 // (waiting times, sizes, normal draws, V, the informed gap, the makers' quotes) is computed in the
-// MMKIT_AGENTS_FP functions below, which use + - * /, sqrt and frexp only (correctly rounded or
-// exact under IEEE 754; never libm's log / exp / cos, whose last bit differs between C libraries)
-// and are compiled without contraction into FMA (GCC contracts a*b+c by default even in ISO
-// mode, on targets that have FMA). They are never inlined into code compiled with the default
-// contraction. Everything else is integer arithmetic.
-#if defined(__clang__)
-#define MMKIT_AGENTS_FP __attribute__((noinline))
-#define MMKIT_AGENTS_FP_BODY _Pragma("clang fp contract(off)")
-#elif defined(__GNUC__)
-#define MMKIT_AGENTS_FP __attribute__((noinline, optimize("fp-contract=off")))
-#define MMKIT_AGENTS_FP_BODY
-#else  // MSVC: /fp:precise does not contract unless /fp:contract is given.
-#define MMKIT_AGENTS_FP
-#define MMKIT_AGENTS_FP_BODY
-#endif
+// MMKIT_DET_FP functions below or det::log, with + - * /, sqrt and frexp only; everything else is
+// integer arithmetic.
+#include "det_math.h"
 
 namespace mmkit::sim {
 
@@ -61,74 +49,52 @@ constexpr double kMaxLots = 1e9;
 constexpr double kMaxTicks = 1e6;
 constexpr std::uint64_t kMaxOpeningOrders = 1'000'000;
 
-constexpr double kLn2Hi = 6.93147180369123816490e-01;  // fdlibm's split of ln 2
-constexpr double kLn2Lo = 1.90821492927058770002e-10;
-
-// ---- deterministic floating point (see the top of the file) -----------------------------------
-
-/// ln x for a finite x > 0 with + - * / and frexp only; relative error ~1e-16.
-/// ln(m) = 2 atanh(s), s = (m−1)/(m+1), m in [√½, √2), |s| < 0.1716; series cut after s^23.
-MMKIT_AGENTS_FP double det_log(double x) noexcept {
-  MMKIT_AGENTS_FP_BODY
-  int e = 0;
-  double m = std::frexp(x, &e);
-  if (m < 0.70710678118654752440) {
-    m *= 2.0;
-    --e;
-  }
-  const double s = (m - 1.0) / (m + 1.0);
-  const double s2 = s * s;
-  double p = 1.0 / 23.0;
-  for (int k = 21; k >= 1; k -= 2) p = p * s2 + 1.0 / static_cast<double>(k);
-  const double de = static_cast<double>(e);
-  return de * kLn2Hi + (de * kLn2Lo + 2.0 * s * p);
-}
 
 /// Exponential waiting time in ns with mean `mean_ns`, by inversion: −ln(1−u) × mean, u uniform
 /// in [0, 1), rounded to the nearest ns, saturated at kMaxWaitNs.
-MMKIT_AGENTS_FP std::int64_t exp_wait_ns(double u, double mean_ns) noexcept {
-  MMKIT_AGENTS_FP_BODY
-  const double w = -det_log(1.0 - u) * mean_ns;
+MMKIT_DET_FP std::int64_t exp_wait_ns(double u, double mean_ns) noexcept {
+  MMKIT_DET_FP_BODY
+  const double w = -det::log(1.0 - u) * mean_ns;
   if (!(w < 4e18)) return kMaxWaitNs;
   return w > 0 ? static_cast<std::int64_t>(w + 0.5) : 0;
 }
 
 /// Geometric on {1, 2, …} by inversion: 1 + ⌊ln(1−u) / ln q⌋, q the continuation probability
 /// (P(X > k) = q^k, mean 1/(1−q)); log_q = 0 means X = 1.
-MMKIT_AGENTS_FP std::int64_t geometric(double u, double log_q) noexcept {
-  MMKIT_AGENTS_FP_BODY
+MMKIT_DET_FP std::int64_t geometric(double u, double log_q) noexcept {
+  MMKIT_DET_FP_BODY
   if (log_q == 0.0) return 1;
-  const double k = det_log(1.0 - u) / log_q;
+  const double k = det::log(1.0 - u) / log_q;
   if (!(k < 1e15)) return 1'000'000'000'000'000;
   return 1 + (k > 0 ? static_cast<std::int64_t>(k) : 0);
 }
 
 /// Standard normal by Marsaglia's polar method (Marsaglia & Bray 1964); one of the pair is kept.
-MMKIT_AGENTS_FP double std_normal(exchange::Rng& rng) noexcept {
-  MMKIT_AGENTS_FP_BODY
+MMKIT_DET_FP double std_normal(exchange::Rng& rng) noexcept {
+  MMKIT_DET_FP_BODY
   for (;;) {
     const double u = 2.0 * rng.uniform() - 1.0;
     const double v = 2.0 * rng.uniform() - 1.0;
     const double s = u * u + v * v;
-    if (s > 0.0 && s < 1.0) return u * std::sqrt(-2.0 * det_log(s) / s);
+    if (s > 0.0 && s < 1.0) return u * std::sqrt(-2.0 * det::log(s) / s);
   }
 }
 
 /// x + a × z, rounded twice (no FMA).
-MMKIT_AGENTS_FP double add_scaled(double x, double a, double z) noexcept {
-  MMKIT_AGENTS_FP_BODY
+MMKIT_DET_FP double add_scaled(double x, double a, double z) noexcept {
+  MMKIT_DET_FP_BODY
   return x + a * z;
 }
 
 /// signal − mid = (v + sd × z) − mid.
-MMKIT_AGENTS_FP double signal_gap(double v, double sd, double z, double mid) noexcept {
-  MMKIT_AGENTS_FP_BODY
+MMKIT_DET_FP double signal_gap(double v, double sd, double z, double mid) noexcept {
+  MMKIT_DET_FP_BODY
   return (v + sd * z) - mid;
 }
 
 /// round(base + per × excess), capped at `cap`, at least 1 lot.
-MMKIT_AGENTS_FP Qty linear_size(double base, double per, double excess, double cap) noexcept {
-  MMKIT_AGENTS_FP_BODY
+MMKIT_DET_FP Qty linear_size(double base, double per, double excess, double cap) noexcept {
+  MMKIT_DET_FP_BODY
   double s = base + per * excess;
   if (!(s < cap)) s = cap;
   const auto q = static_cast<Qty>(s + 0.5);
@@ -138,9 +104,9 @@ MMKIT_AGENTS_FP Qty linear_size(double base, double per, double excess, double c
 /// Maker quotes on the tick grid: c = ref − skew × position; bid = c − h and ask = c + h, each
 /// rounded to the nearest tick with ties away from c (bid = ⌈c − h − ½⌉, ask = ⌊c + h + ½⌋);
 /// ask >= bid + 1.
-MMKIT_AGENTS_FP void maker_quote(double ref, double skew, double position, double h,
+MMKIT_DET_FP void maker_quote(double ref, double skew, double position, double h,
                                  std::int64_t& bid, std::int64_t& ask) noexcept {
-  MMKIT_AGENTS_FP_BODY
+  MMKIT_DET_FP_BODY
   const double c = ref - skew * position;
   bid = static_cast<std::int64_t>(std::ceil((c - h) - 0.5));
   ask = static_cast<std::int64_t>(std::floor((c + h) + 0.5));
@@ -148,15 +114,15 @@ MMKIT_AGENTS_FP void maker_quote(double ref, double skew, double position, doubl
 }
 
 /// acc + (v − tick) × qty for a buy, acc + (tick − v) × qty for a sell.
-MMKIT_AGENTS_FP double add_edge(double acc, double v, std::int64_t tick, Qty qty, bool buy) noexcept {
-  MMKIT_AGENTS_FP_BODY
+MMKIT_DET_FP double add_edge(double acc, double v, std::int64_t tick, Qty qty, bool buy) noexcept {
+  MMKIT_DET_FP_BODY
   const double d = v - static_cast<double>(tick);
   return acc + (buy ? d : -d) * static_cast<double>(qty);
 }
 
 /// Microprice (b × Q_a + a × Q_b) / (Q_a + Q_b), ticks (Stoikov 2018's weighted mid).
-MMKIT_AGENTS_FP double microprice(std::int64_t b, std::int64_t a, Qty qb, Qty qa) noexcept {
-  MMKIT_AGENTS_FP_BODY
+MMKIT_DET_FP double microprice(std::int64_t b, std::int64_t a, Qty qb, Qty qa) noexcept {
+  MMKIT_DET_FP_BODY
   const double wb = static_cast<double>(qb);
   const double wa = static_cast<double>(qa);
   return (static_cast<double>(b) * wa + static_cast<double>(a) * wb) / (wa + wb);
@@ -337,9 +303,9 @@ class AgentMarketImpl final : public AgentMarket {
     v_step_sd_ = c.fundamental_vol_ticks * std::sqrt(static_cast<double>(step_ns_) * 1e-9);
     maker_interval_ns_ = std::max<std::int64_t>(1, std::llround(c.maker_requote_interval_s * 1e9));
     momentum_lookback_ns_ = std::max<std::int64_t>(1, std::llround(c.momentum_lookback_s * 1e9));
-    size_log_q_ = c.noise_mean_size_lots > 1 ? det_log(1.0 - 1.0 / c.noise_mean_size_lots) : 0.0;
+    size_log_q_ = c.noise_mean_size_lots > 1 ? det::log(1.0 - 1.0 / c.noise_mean_size_lots) : 0.0;
     distance_log_q_ = c.noise_limit_mean_distance_ticks > 1
-                          ? det_log(1.0 - 1.0 / c.noise_limit_mean_distance_ticks)
+                          ? det::log(1.0 - 1.0 / c.noise_limit_mean_distance_ticks)
                           : 0.0;
 
     std::size_t cap = 1024;

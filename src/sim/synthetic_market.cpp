@@ -13,30 +13,12 @@
 #include "mmkit/exchange/models.h"
 #include "mmkit/sim/hawkes.h"
 
-// Floating-point determinism. In Poisson mode every branch of the generator is taken on integers
-// (rates are fixed-point, see kUnitsPerSecond; events are picked by Rng::below); doubles appear only
-// in the exponential waiting times and geometric sizes, through FastLog / det_log below, which use
-// + - * /, frexp and bit operations only (correctly rounded or exact under IEEE 754), never libm's
-// log, whose last bit differs between C libraries. The Hawkes intensities and the regime chain are
-// doubles computed with + - * / and det_exp_neg / FastLog only, so their comparisons are
-// reproducible bit for bit as well. Contracting a*b+c into one fused instruction
-// (FMA) would change roundings on targets that have it (aarch64, x86 with -march=native), so it is
-// switched off for that code: GCC contracts by default even in ISO C++ mode. Entry points carry
-// MMKIT_SIM_NO_CONTRACT_ATTR (never inlined into code compiled with the default contraction);
-// helpers called only from them carry MMKIT_SIM_NO_CONTRACT_INLINE.
-#if defined(__clang__)
-#define MMKIT_SIM_NO_CONTRACT_INLINE
-#define MMKIT_SIM_NO_CONTRACT_ATTR __attribute__((noinline))
-#define MMKIT_SIM_NO_CONTRACT_BODY _Pragma("clang fp contract(off)")
-#elif defined(__GNUC__)
-#define MMKIT_SIM_NO_CONTRACT_INLINE __attribute__((optimize("fp-contract=off")))
-#define MMKIT_SIM_NO_CONTRACT_ATTR __attribute__((noinline, optimize("fp-contract=off")))
-#define MMKIT_SIM_NO_CONTRACT_BODY
-#else  // MSVC: /fp:precise does not contract unless /fp:contract is given.
-#define MMKIT_SIM_NO_CONTRACT_INLINE
-#define MMKIT_SIM_NO_CONTRACT_ATTR
-#define MMKIT_SIM_NO_CONTRACT_BODY
-#endif
+// Floating-point determinism (src/sim/det_math.h). In Poisson mode every branch of the
+// generator is taken on integers (rates are fixed-point, see kUnitsPerSecond; events are picked by
+// Rng::below); doubles appear only in the exponential waiting times and geometric sizes, through
+// FastLog / det::log. The Hawkes intensities and the regime chain are doubles computed with
+// + - * / and det_exp_neg / FastLog only, so their comparisons are reproducible bit for bit too.
+#include "det_math.h"
 
 namespace mmkit::sim {
 namespace {
@@ -60,43 +42,14 @@ constexpr std::uint32_t kNil = 0xFFFFFFFFu;
 constexpr int kBid = 0;
 constexpr int kAsk = 1;
 
-constexpr double kLn2Hi = 6.93147180369123816490e-01;  // fdlibm's split of ln 2
-constexpr double kLn2Lo = 1.90821492927058770002e-10;
-
-/// Natural logarithm of a finite x > 0 with + - * / and frexp only (bit-identical everywhere);
-/// relative error ~1e-16. log(m) = 2 atanh(s), s = (m-1)/(m+1), m in [√½, √2), |s| < 0.1716;
-/// the series is cut after s^23 (next term < 1e-19 relative).
-MMKIT_SIM_NO_CONTRACT_ATTR double det_log(double x) noexcept {
-  MMKIT_SIM_NO_CONTRACT_BODY
-  int e = 0;
-  double m = std::frexp(x, &e);
-  if (m < 0.70710678118654752440) {
-    m *= 2.0;
-    --e;
-  }
-  const double s = (m - 1.0) / (m + 1.0);
-  const double s2 = s * s;
-  double p = 1.0 / 23.0;
-  for (int k = 21; k >= 1; k -= 2) p = p * s2 + 1.0 / static_cast<double>(k);
-  const double de = static_cast<double>(e);
-  return de * kLn2Hi + (de * kLn2Lo + 2.0 * s * p);
-}
-
-/// e^x with + - * / and ldexp only, for moderate |x| (construction-time rates).
-MMKIT_SIM_NO_CONTRACT_ATTR double det_exp(double x) noexcept {
-  MMKIT_SIM_NO_CONTRACT_BODY
-  const double kf = std::floor(x / (kLn2Hi + kLn2Lo) + 0.5);
-  const double r = (x - kf * kLn2Hi) - kf * kLn2Lo;  // |r| <= 0.35
-  double p = 1.0;
-  for (int n = 18; n >= 1; --n) p = 1.0 + r * p / static_cast<double>(n);
-  return std::ldexp(p, static_cast<int>(kf));
-}
+using det::kLn2Hi;
+using det::kLn2Lo;
 
 /// ln x for a normal x > 0 on the hot path: x = 2^e · m, m in [1, 2) split into 128 bins by its
 /// top 7 mantissa bits; bin j has a centre c_j (halved, with e + 1, above √2 so that values near 1
 /// stay near 1; c = 1 exactly in the first and the last bin) and ln x = e·ln 2 + ln c_j +
 /// 2 atanh(s), s = (m − c_j)/(m + c_j), |s| < 1/256, series to s^7 (relative error < 1e-19 before
-/// rounding). ln c_j comes from det_log. Gives exactly 0 at x = 1 and a negative value just below.
+/// rounding). ln c_j comes from det::log. Gives exactly 0 at x = 1 and a negative value just below.
 class FastLog {
  public:
   FastLog() {
@@ -110,12 +63,12 @@ class FastLog {
         eadj = 1;
         scale = 0.5;
       }
-      bins_[j] = Bin{c, det_log(c), scale, static_cast<double>(eadj)};
+      bins_[j] = Bin{c, det::log(c), scale, static_cast<double>(eadj)};
     }
   }
 
-  MMKIT_SIM_NO_CONTRACT_INLINE double operator()(double x) const noexcept {
-    MMKIT_SIM_NO_CONTRACT_BODY
+  MMKIT_DET_FP_INLINE double operator()(double x) const noexcept {
+    MMKIT_DET_FP_BODY
     const auto bits = std::bit_cast<std::uint64_t>(x);
     const auto e = static_cast<double>(static_cast<int>((bits >> 52) & 0x7FF) - 1023);
     const double m = std::bit_cast<double>((bits & 0x000FFFFFFFFFFFFFull) | 0x3FF0000000000000ull);
@@ -143,16 +96,16 @@ const FastLog& fast_log() {
 
 /// Waiting time in ns, rounded, of a Poisson process of total rate `total` units: −ln(1−u)/rate,
 /// u uniform in [0, 1).
-MMKIT_SIM_NO_CONTRACT_ATTR std::int64_t waiting_ns(const FastLog& ln, double u, Units total) noexcept {
-  MMKIT_SIM_NO_CONTRACT_BODY
+MMKIT_DET_FP std::int64_t waiting_ns(const FastLog& ln, double u, Units total) noexcept {
+  MMKIT_DET_FP_BODY
   const double w = -ln(1.0 - u) * kNsPerUnitRate / static_cast<double>(total);
   return w > 0 ? static_cast<std::int64_t>(w + 0.5) : 0;
 }
 
 /// Geometric size on {1, 2, …} by inversion: 1 + ⌊ln(1−u) / ln q⌋, u uniform in [0, 1), q < 1 the
 /// continuation probability (P(size > k) = q^k).
-MMKIT_SIM_NO_CONTRACT_ATTR std::int64_t geometric(const FastLog& ln, double u, double log_q) noexcept {
-  MMKIT_SIM_NO_CONTRACT_BODY
+MMKIT_DET_FP std::int64_t geometric(const FastLog& ln, double u, double log_q) noexcept {
+  MMKIT_DET_FP_BODY
   const double k = ln(1.0 - u) / log_q;
   return 1 + (k > 0 ? static_cast<std::int64_t>(k) : 0);
 }
@@ -167,8 +120,8 @@ constexpr double kFarNs = 4e18;
 /// conversions only: x = k ln 2 + r, k = round(x / ln 2) (ties up), |r| <= ln2 / 2, e^r by its
 /// Taylor polynomial of degree 13 (remainder < 5e-18 relative; Estrin's scheme), times 2^k built from its bits
 /// (exact). Returns 0 below −708 (no subnormals).
-MMKIT_SIM_NO_CONTRACT_INLINE double det_exp_neg(double x) noexcept {
-  MMKIT_SIM_NO_CONTRACT_BODY
+MMKIT_DET_FP_INLINE double det_exp_neg(double x) noexcept {
+  MMKIT_DET_FP_BODY
   if (!(x >= -708.0)) return 0.0;
   const auto k = static_cast<std::int64_t>(x * 1.44269504088896340736 - 0.5);  // toward 0: ceil
   const auto kf = static_cast<double>(k);
@@ -188,8 +141,8 @@ MMKIT_SIM_NO_CONTRACT_INLINE double det_exp_neg(double x) noexcept {
 
 /// Waiting time in ns, rounded, of a Poisson process of rate `rate` per second (> 0):
 /// −ln(1−u) / rate, u uniform in [0, 1); kNever when it is beyond kFarNs.
-MMKIT_SIM_NO_CONTRACT_ATTR std::int64_t waiting_ns_at(const FastLog& ln, double u, double rate) noexcept {
-  MMKIT_SIM_NO_CONTRACT_BODY
+MMKIT_DET_FP std::int64_t waiting_ns_at(const FastLog& ln, double u, double rate) noexcept {
+  MMKIT_DET_FP_BODY
   const double w = -ln(1.0 - u) * 1e9 / rate;
   if (!(w < kFarNs)) return kNever;
   return w > 0 ? static_cast<std::int64_t>(w + 0.5) : 0;
@@ -201,9 +154,9 @@ std::int64_t after(std::int64_t now, std::int64_t wait) noexcept { return wait =
 /// Solves (I − a) x = b for the d × d row-major `a` by Gaussian elimination with partial pivoting
 /// (the stationary mean intensity of a Hawkes process, Λ = (I − α)^{-1} μ). Only + - * / and
 /// comparisons: the same bits everywhere.
-MMKIT_SIM_NO_CONTRACT_ATTR std::vector<double> solve_i_minus(std::vector<double> a, std::vector<double> b,
+MMKIT_DET_FP std::vector<double> solve_i_minus(std::vector<double> a, std::vector<double> b,
                                                              std::size_t d) {
-  MMKIT_SIM_NO_CONTRACT_BODY
+  MMKIT_DET_FP_BODY
   for (std::size_t q = 0; q < d * d; ++q) a[q] = (q / d == q % d ? 1.0 : 0.0) - a[q];
   for (std::size_t c = 0; c < d; ++c) {
     std::size_t piv = c;
@@ -436,7 +389,7 @@ class Generator final : public SyntheticMarket {
     // Cont, Stoikov, Talreja (2010), eq. (4): λ(i) = k / i^α, i.e. k × shape(i).
     std::vector<double> shape(c.max_distance);
     for (std::uint32_t i = 1; i <= c.max_distance; ++i) {
-      shape[i - 1] = det_exp(-c.limit_rate_alpha * det_log(static_cast<double>(i)));
+      shape[i - 1] = det::exp(-c.limit_rate_alpha * det::log(static_cast<double>(i)));
     }
     const RegimeParams neutral{"base", 1, 1, 1, 1, 0};
     if (c.regimes.empty()) {
@@ -548,7 +501,7 @@ class Generator final : public SyntheticMarket {
       t.theta[i] = to_units(cfg_.cancel_rates[i] * g.cancel_rate_multiplier);
     }
     const double p = 1.0 / (cfg_.mean_order_size * g.size_multiplier);  // geometric on {1, 2, …}, mean 1/p
-    t.log_q = p >= 1.0 ? 0.0 : det_log(1.0 - p);
+    t.log_q = p >= 1.0 ? 0.0 : det::log(1.0 - p);
     t.tick_move_units = to_units(g.tick_move_rate * 0.5);
     for (std::uint32_t i = 0; i < flow_type::kCount; ++i) {
       const double m = i <= flow_type::kMarketSell ? g.market_rate_multiplier
@@ -842,8 +795,8 @@ class Generator final : public SyntheticMarket {
 
   /// At now_ns_ == next_switch_ns_: jumps to regime q with probability Q[r][q] / Σ_{q≠r} Q[r][q],
   /// records the spell, installs its rates and draws the next switch.
-  MMKIT_SIM_NO_CONTRACT_ATTR void switch_regime() {
-    MMKIT_SIM_NO_CONTRACT_BODY
+  MMKIT_DET_FP void switch_regime() {
+    MMKIT_DET_FP_BODY
     const auto& row = cfg_.regime_transition[regime_];
     const double x = rng_.uniform() * leave_rate_[regime_];
     double cum = 0;
@@ -893,8 +846,8 @@ class Generator final : public SyntheticMarket {
   }
 
   /// Decays the excitation from hawkes_t_ns_ to t (>= hawkes_t_ns_).
-  MMKIT_SIM_NO_CONTRACT_ATTR void hawkes_advance(std::int64_t t) {
-    MMKIT_SIM_NO_CONTRACT_BODY
+  MMKIT_DET_FP void hawkes_advance(std::int64_t t) {
+    MMKIT_DET_FP_BODY
     if (t == hawkes_t_ns_) return;
     const double dt = static_cast<double>(t - hawkes_t_ns_) * 1e-9;
     hawkes_t_ns_ = t;
@@ -918,8 +871,8 @@ class Generator final : public SyntheticMarket {
   /// The eight competing intensities per second at the current state: the six flow types (cancel
   /// types: Σθ(d) over the side's orders × h_c / Λ_c) and the two tick-move directions (buy,
   /// sell). Returns their sum; r[k] in the order of flow_type, then tick move buy, sell.
-  MMKIT_SIM_NO_CONTRACT_ATTR double hawkes_rates(double* r) const {
-    MMKIT_SIM_NO_CONTRACT_BODY
+  MMKIT_DET_FP double hawkes_rates(double* r) const {
+    MMKIT_DET_FP_BODY
     double h[flow_type::kCount];
     const double* e = excitation_.data();
     const double* mu = tab_->hawkes_mu;

@@ -30,9 +30,13 @@
 #include "mmkit/strategy/spread_quoter.h"
 #include "mmkit/strategy/strategy.h"
 #include "real_data.h"
+#include "config_file.h"
 
 namespace mmkit::strategy {
 namespace {
+
+using mmkit::test::ConfigFile;
+using mmkit::test::read_config;
 
 using mmkit::test::data_dir;
 using mmkit::test::under_ci;
@@ -1373,66 +1377,6 @@ TEST(MakeStrategy, DefaultsDeriveFromTheInstrumentAndProfile) {
   const Params w = make_strategy("glft", {{"order_qty", std::int64_t{2}}, {"k", std::string("auto")}},
                                  equity_spec(), m)->resolved_params();
   EXPECT_DOUBLE_EQ(std::get<double>(w.at("order_qty")), 2.0);
-}
-
-// The [strategy] name and [strategy.params] of a config file, read with a minimal TOML subset
-// (key = "string" | true | false | integer | float, # comments), enough for configs/*.toml.
-struct ConfigFile {
-  std::string name;
-  Params params;
-  std::vector<std::string> engine_keys;
-};
-
-ConfigFile read_config(const std::string& path) {
-  std::ifstream in(path);
-  EXPECT_TRUE(in) << path;
-  ConfigFile c;
-  std::string line, section;
-  while (std::getline(in, line)) {
-    bool in_str = false;
-    for (std::size_t i = 0; i < line.size(); ++i) {
-      if (line[i] == '"') in_str = !in_str;
-      if (line[i] == '#' && !in_str) {
-        line.resize(i);
-        break;
-      }
-    }
-    const auto trim = [](std::string t) {
-      const auto b = t.find_first_not_of(" \t"), e = t.find_last_not_of(" \t");
-      return b == std::string::npos ? std::string() : t.substr(b, e - b + 1);
-    };
-    line = trim(line);
-    if (line.empty()) continue;
-    if (line.front() == '[') {
-      section = line.substr(1, line.size() - 2);
-      continue;
-    }
-    const auto eq = line.find('=');
-    EXPECT_NE(eq, std::string::npos) << path << ": " << line;
-    const std::string key = trim(line.substr(0, eq)), val = trim(line.substr(eq + 1));
-    if (section == "engine") {
-      c.engine_keys.push_back(key);
-      continue;
-    }
-    ParamValue v;
-    if (val.front() == '"') {
-      v = val.substr(1, val.size() - 2);
-    } else if (val == "true" || val == "false") {
-      v = val == "true";
-    } else if (val.find_first_of(".eE") != std::string::npos) {
-      v = std::stod(val);
-    } else {
-      v = static_cast<std::int64_t>(std::stoll(val));
-    }
-    if (section == "strategy" && key == "name") {
-      c.name = std::get<std::string>(v);
-    } else if (section == "strategy.params") {
-      c.params[key] = v;
-    } else {
-      ADD_FAILURE() << path << ": unexpected key " << key << " in [" << section << "]";
-    }
-  }
-  return c;
 }
 
 TEST(ExampleConfigs, ListEveryParameterOfTheirStrategyAndBuild) {
