@@ -8,7 +8,7 @@ file, the line or byte offset, and what is wrong.
 """
 from __future__ import annotations
 
-from mmkit._core import Error
+from mmkit._core import Error, InstrumentSpec, L2Book, L3Book
 from mmkit.backtest import Backtest, backtest
 from mmkit.data import (
     EVENT_DTYPE,
@@ -28,6 +28,7 @@ from mmkit.data import (
     replay,
     verify_event_file,
 )
+from mmkit.strategy import Context, Fill, Order, OrderUpdate, OrderView, Strategy, Trade
 
 __version__ = "0.1.0"
 
@@ -35,6 +36,16 @@ __all__ = [
     "Backtest",
     "backtest",
     "Error",
+    "InstrumentSpec",
+    "L2Book",
+    "L3Book",
+    "Strategy",
+    "Context",
+    "Order",
+    "Trade",
+    "Fill",
+    "OrderUpdate",
+    "OrderView",
     "EVENT_DTYPE",
     "EVENT_KINDS",
     "SIDES",

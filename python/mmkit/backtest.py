@@ -4,7 +4,9 @@
     res.metrics["total_pnl"]; res.fills (DataFrame); res.write("runs/glft")
 
 With no data the run uses the embedded synthetic market (a seeded L3 order-flow generator driving
-the same matching engine). Configuration (TOML, see ``configs/README.md``):
+the same matching engine); by default the order flow fitted on LOBSTER GOOG 2012-06-21
+(``[synthetic] preset = "goog2012"``, configs/synthetic_goog.toml; ``"cst2010"`` for the CST 2010
+set). Configuration (TOML, see ``configs/README.md``):
 
     [strategy]      name = "glft" and the strategy's parameters (docs/strategies.md)
     [engine]        latency, queue model, fees, risk limits, seed, sampling (ENGINE_DEFAULTS)
@@ -24,12 +26,15 @@ import tempfile
 import time
 import tomllib
 from pathlib import Path
-from typing import Any, Callable, Optional, Sequence, Union
+from typing import TYPE_CHECKING, Any, Callable, Optional, Sequence, Union
 
 import numpy as np
 
 from mmkit import _core
 from mmkit.data import PathLike, _paths
+
+if TYPE_CHECKING:
+    from mmkit.results import BacktestResults
 
 #: Engine settings and their defaults (units in the names; docs in configs/README.md).
 ENGINE_DEFAULTS: dict[str, Any] = {
@@ -53,10 +58,13 @@ ENGINE_DEFAULTS: dict[str, Any] = {
     "warmup_events": 0,
     "contract_multiplier": 0,      # currency per price unit x qty unit (futures, e.g. 50 for ES); 0 = 1
     "impact_model": "",            # own-order impact on our taker fills (docs/engine.md), e.g. "sqrt:sigma=...,V=..."; "" = none
+    "funding": "none",             # perpetual funding settled into cash (docs/engine.md "Funding"): "none", "constant" or a funding file path
+    "funding_rate": 0.0001,        # "constant": fraction per interval (0.0001 = 0.01 %, Binance USD-M baseline); > 0: longs pay shorts
+    "funding_interval_h": 8.0,     # "constant": settlements every N hours from 00:00 UTC (8: 00/08/16 UTC)
 }
 
-SECTIONS = ("strategy", "engine", "synthetic", "source")
-STRATEGIES = ("avellaneda-stoikov", "glft", "spread-quoter", "order-list", "twap", "vwap", "pov",
+SECTIONS = ("strategy", "engine", "synthetic", "source", "modules")
+STRATEGIES = ("avellaneda-stoikov", "glft", "spread-quoter", "order-list", "rl-policy", "twap", "vwap", "pov",
               "almgren-chriss", "adaptive")
 
 
@@ -88,7 +96,14 @@ def resolve_config(config: Union[None, PathLike, dict] = None, *, strategy: Opti
     name = strategy or strat.pop("name", None) or "glft"
     strat.pop("name", None)
     nested = strat.pop("params", {})
-    merged_params = {**strat, **nested, **(params or {})}
+    # [modules.NAME] key = value -> strategy param "NAME.key" (the quoting strategies' modules,
+    # docs/modules.md); the C++ side validates module and key names.
+    module_params = {}
+    for mod, keys in cfg.get("modules", {}).items():
+        if not isinstance(keys, dict):
+            raise _core.Error(f"[modules.{mod}] must be a table of settings")
+        module_params.update({f"{mod}.{k}": v for k, v in keys.items()})
+    merged_params = {**strat, **nested, **module_params, **(params or {})}
     eng = {**ENGINE_DEFAULTS, **cfg.get("engine", {}), **(engine or {})}
     for k in eng:
         if k not in ENGINE_DEFAULTS:
@@ -119,15 +134,37 @@ class Backtest:
 
     ``step(n)`` processes n market events, ``run_until(ts_ns)`` everything up to a local time,
     ``run()`` to the end; ``results()`` returns :class:`mmkit.results.BacktestResults`.
+
+    Args:
+        data: one path or several read as one stream (any format :func:`mmkit.open_source`
+            reads); None: the synthetic market of the ``[synthetic]`` section.
+        config: a TOML config path or an equivalent dict (sections ``strategy``, ``engine``,
+            ``synthetic``, ``source``, ``modules``; ``configs/README.md``).
+        strategy: a shipped strategy's name (:data:`STRATEGIES`; overrides the config's) or an
+            :class:`mmkit.Strategy` instance (Python, the slow path; replaces ``[strategy]``).
+        params, engine, synthetic, source: overrides of the config's sections (engine keys and
+            units: :data:`ENGINE_DEFAULTS`; prices and quantities are decimals).
+
+    Raises :class:`mmkit.Error` for an unknown section, setting, strategy or parameter (naming
+    it), ``params`` given with a Python strategy, and malformed data (file, line, field);
+    ``TypeError`` for a strategy object that is not an :class:`mmkit.Strategy`.
     """
 
     def __init__(self, data: Union[None, PathLike, Sequence[PathLike]] = None, *,
-                 config: Union[None, PathLike, dict] = None, strategy: Optional[str] = None,
+                 config: Union[None, PathLike, dict] = None, strategy: Union[None, str, "_core.Strategy"] = None,
                  params: Optional[dict] = None, engine: Optional[dict] = None,
                  synthetic: Optional[dict] = None, source: Optional[dict] = None):
         self.paths = [] if data is None else _paths(data)
-        self.config = resolve_config(config, strategy=strategy, params=params, engine=engine,
-                                     synthetic=synthetic, source=source)
+        # strategy: a shipped strategy's name, or an mmkit.Strategy instance (Python, the slow
+        # path: mmkit.strategy, docs/python_api.md) which replaces the [strategy] section.
+        py_strategy = None if strategy is None or isinstance(strategy, str) else strategy
+        if py_strategy is not None and params:
+            raise _core.Error("params apply to shipped strategies; give a Python strategy its parameters itself")
+        self.config = resolve_config(config, strategy=None if py_strategy is not None else strategy,
+                                     params=params, engine=engine, synthetic=synthetic, source=source)
+        if py_strategy is not None:
+            from mmkit.strategy import strategy_name
+            self.config["strategy"] = {"name": strategy_name(py_strategy), "params": {}}
         self._t0 = time.perf_counter()
         # Execution algorithms without a volume profile / end time get them from an in-sample
         # pre-pass over the same data (mmkit.execution, docs/execution.md); others are unchanged.
@@ -136,14 +173,22 @@ class Backtest:
             self.config = execution.prepared_config(self.paths or None, self.config,
                                                     Path(tmp) / "volume_profile.csv")
             eng = dict(self.config["engine"])
-            self._bt = _core.Backtest(self.paths, self.config["synthetic"], self.config["source"],
-                                      self.config["strategy"]["name"], self.config["strategy"]["params"], eng)
+            if py_strategy is not None:
+                self._bt = _core.Backtest(self.paths, self.config["synthetic"], self.config["source"],
+                                          py_strategy, eng)
+            else:
+                self._bt = _core.Backtest(self.paths, self.config["synthetic"], self.config["source"],
+                                          self.config["strategy"]["name"], self.config["strategy"]["params"], eng)
         self._wall = 0.0
 
     def step(self, n: int) -> bool:
+        """Processes up to ``n`` market events; False once the data is exhausted (the run is then
+        finished and its metrics final)."""
         return self._bt.step(int(n))
 
     def run_until(self, ts_ns: int) -> bool:
+        """Processes everything due at or before local time ``ts_ns`` (int ns since the Unix
+        epoch, UTC); False once the data is exhausted."""
         return self._bt.run_until(int(ts_ns))
 
     def run(self, progress: Optional[Callable[[int], None]] = None, chunk: int = 250_000) -> None:
@@ -156,21 +201,39 @@ class Backtest:
 
     @property
     def finished(self) -> bool:
+        """True once the data is exhausted and the run finished."""
         return self._bt.finished
 
     @property
     def events_processed(self) -> int:
+        """Market events processed so far."""
         return self._bt.events_processed
 
     @property
     def now(self) -> int:
+        """Local time of the engine, int ns since the Unix epoch (UTC)."""
         return self._bt.now
 
     @property
     def position(self) -> float:
+        """Position from the fills so far, decimal qty (> 0 long)."""
         return self._bt.position
 
-    def results(self):
+    @property
+    def book(self) -> "_core.BookView":
+        """The strategy's local book (after the feed latency), a live read-only view:
+        ``best_bid(raw=False)``, ``best_ask``, ``level(side, i)``, ``depth(side)``, ``mid()``."""
+        return self._bt.book
+
+    @property
+    def cash(self) -> float:
+        """Cash in the quote currency, fees included (with ``position``: the account now)."""
+        return self._bt.cash
+
+    def results(self) -> BacktestResults:
+        """The results so far (complete once finished) as :class:`mmkit.results.BacktestResults`:
+        fills, orders and samples as DataFrames, the metrics dict, the resolved config and the
+        run's wall-clock figures. Order-log codes are mapped to names."""
         from mmkit.results import BacktestResults
         wall = time.perf_counter() - self._t0
         raw = self._bt.result()
@@ -200,13 +263,15 @@ class Backtest:
         return BacktestResults(raw)
 
 
-def backtest(data: Union[None, PathLike, Sequence[PathLike]] = None, *, strategy: Optional[str] = None,
+def backtest(data: Union[None, PathLike, Sequence[PathLike]] = None, *,
+             strategy: Union[None, str, "_core.Strategy"] = None,
              config: Union[None, PathLike, dict] = None, params: Optional[dict] = None,
              engine: Optional[dict] = None, synthetic: Optional[dict] = None,
-             source: Optional[dict] = None, progress: Optional[Callable[[int], None]] = None):
+             source: Optional[dict] = None, progress: Optional[Callable[[int], None]] = None) -> BacktestResults:
     """Runs a backtest to the end and returns :class:`mmkit.results.BacktestResults` (fills,
-    orders and time series as DataFrames, metrics dict). Raises :class:`mmkit.Error` on bad data
-    or configuration."""
+    orders and time series as DataFrames, metrics dict). Arguments as :class:`Backtest`;
+    ``progress(events)`` is called between chunks of 250,000 events. Raises :class:`mmkit.Error`
+    on bad data or configuration."""
     bt = Backtest(data, config=config, strategy=strategy, params=params, engine=engine,
                   synthetic=synthetic, source=source)
     bt.run(progress=progress)

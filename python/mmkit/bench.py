@@ -42,6 +42,8 @@ def _row(label: str, kind: str, paths: Sequence[str], repeat: int, impl: str) ->
 
 
 def machine() -> str:
+    """The machine for benchmark tables: CPU model (from /proc/cpuinfo), logical cores, OS and
+    kernel release, e.g. "AMD EPYC 7B13, 2 cores, Linux 6.1.0"."""
     cpu = "unknown CPU"
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -56,7 +58,13 @@ def machine() -> str:
 
 def run_replay_bench(data: Sequence[Path], *, repeat: int, impl: str, standard: bool,
                      console: Console) -> list[dict]:
-    """Times replays and prints a table; returns the rows."""
+    """Times full book replays in C++ (:func:`mmkit._core.time_replay`, ``impl`` books) of
+    ``data`` (read as one stream) and, with ``standard``, of the :data:`STANDARD` files under
+    :func:`mmkit.data_dir` (absent ones skipped with a note), each as its source and, unless it
+    is one already, as plain and zstd event files converted in a temporary directory; sources get
+    ``repeat // 2`` repetitions (at least 1), event files ``repeat``. Prints a table on
+    ``console`` and returns one dict per row: data, input (str), events (int), best_s, median_s
+    (wall seconds), events_per_s, median_events_per_s. Raises :class:`mmkit.Error` on bad input."""
     sets: list[tuple[str, list[str]]] = []
     if standard:
         root = mmkit.data_dir()

@@ -8,6 +8,8 @@
     mmkit book DATA... --csv OUT     the book after every K-th source record
     mmkit verify DATA...             the rebuilt book against the venue's own
     mmkit bench replay DATA...       book replay throughput (events/s)
+    mmkit candles backtest FILE      candle backtest + sweeps (lower fidelity; docs/candle_backtest.md)
+    mmkit rl train|evaluate          PPO market maker on the C++ RL environments (docs/rl.md)
 
 DATA is one or more files read as one stream, in any supported format (``docs/formats.md``).
 """
@@ -99,6 +101,30 @@ def backtest_cmd(
     if out is not None:
         res.write(out)
         console.print(f"[green]wrote[/green] {out}/ (metrics.json, fills.csv, orders.csv, timeseries.csv, config, report.html)")
+
+
+@app.command("portfolio")
+def portfolio_cmd(
+    data: List[Path] = typer.Argument(..., help="Market data file(s) of the quoted instrument, read as one stream."),
+    hedge_with: Optional[List[Path]] = typer.Option(None, "--hedge-with", help="Data file(s) of the hedge instrument (repeat for several files); none: the quoted leg alone."),
+    config: Optional[Path] = typer.Option(None, "--config", "-c", help="Portfolio TOML config (configs/hedge.toml)."),
+    strategy: Optional[str] = typer.Option(None, "--strategy", "-s", help="Quoting strategy of the first leg (default: the config's, else glft)."),
+    funding: Optional[str] = typer.Option(None, "--funding", help="Engine funding of both legs: none, constant or a funding file path."),
+    out: Optional[Path] = typer.Option(None, "--out", "-o", help="Output directory (metrics.json, samples.csv, report.html, legs/<i>_<name>/)."),
+) -> None:
+    """Multi-instrument backtest: quote one instrument and hedge its inventory on another (docs/hedging.md)."""
+    from mmkit.portfolio import hedged_backtest
+
+    engine = {"funding": funding} if funding is not None else None
+    hedge_engine = {"funding": funding} if funding is not None else None
+    t0 = time.perf_counter()
+    res = hedged_backtest(data, hedge_with=hedge_with or None, config=config, strategy=strategy, engine=engine,
+                          hedge_engine=hedge_engine)
+    console.print(res.summary_table())
+    console.print(f"[dim]{time.perf_counter() - t0:.2f} s wall clock[/dim]")
+    if out is not None:
+        res.write(out)
+        console.print(f"[green]wrote[/green] {out}/ (metrics.json, samples.csv, report.html, legs/)")
 
 
 @app.command("paper")
@@ -278,6 +304,64 @@ def _register_calibrate_flow() -> None:
 
 
 _register_calibrate_flow()
+
+
+rl_app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+                     help="Reinforcement learning: PPO on the C++ market environments (docs/rl.md).")
+app.add_typer(rl_app, name="rl")
+
+
+@rl_app.command("train")
+def rl_train_cmd(
+    env: str = typer.Option("model", "--env", help="Market: model, synthetic or replay."),
+    data: Optional[Path] = typer.Option(None, "--data", help="Data file of the replay market."),
+    steps: int = typer.Option(..., "--steps", min=1, help="Training env-steps."),
+    out: Path = typer.Option(..., "--out", help="Output directory (model.zip, policy.json, train_info.json, checkpoints/, tb/)."),
+    config: Optional[Path] = typer.Option(None, "--config", "-c", help="RL config TOML (configs/rl.toml)."),
+    seed: Optional[int] = typer.Option(None, "--seed", help="Training seed (default: [env] seed)."),
+    num_envs: Optional[int] = typer.Option(None, "--num-envs", min=1, help="Environments per C++ batch step (default: [env] num_envs)."),
+    device: str = typer.Option("auto", "--device", help="torch device: auto (GPU when present), cpu or cuda."),
+) -> None:
+    """Train a PPO market maker (stable-baselines3) and export it for the C++ "rl-policy" strategy."""
+    from mmkit.rl.training import train
+    last = [0.0]
+
+    def progress(n: int, total: int) -> None:
+        now = time.perf_counter()
+        if now - last[0] >= 10.0 or n >= total:
+            last[0] = now
+            err_console.print(f"[dim]rl train: {n:,} / {total:,} env-steps[/dim]")
+
+    info = train(env, steps, out, config=config, data=data, seed=seed, num_envs=num_envs, device=device,
+                 progress=progress)
+    fr = info["final_mean_episode_reward"]
+    console.print(f"[green]wrote[/green] {out}/ (model.zip, policy.json, train_info.json): {info['steps']:,} env-steps "
+                  f"in {info['wall_time_s']:.1f} s ({info['env_steps_per_s']:,.0f} env-steps/s, {info['device']}), "
+                  f"final mean episode reward {'-' if fr is None else f'{fr:.4f}'}")
+
+
+@rl_app.command("evaluate")
+def rl_evaluate_cmd(
+    model_dir: Path = typer.Argument(..., help="Directory written by mmkit rl train."),
+    env: Optional[str] = typer.Option(None, "--env", help="Market: model, synthetic or replay (default: the training one)."),
+    data: Optional[Path] = typer.Option(None, "--data", help="Data file of the replay market (held-out data)."),
+    episodes: Optional[int] = typer.Option(None, "--episodes", min=2, help="Episodes per seed and strategy (default: [evaluate] episodes)."),
+    seeds: Optional[List[int]] = typer.Option(None, "--seeds", help="Evaluation seed(s), repeatable (default: [evaluate] seed)."),
+    out: Path = typer.Option(..., "--out", help="Output directory (evaluation.json, evaluation.html)."),
+    config: Optional[Path] = typer.Option(None, "--config", "-c", help="RL config TOML (default: the training config)."),
+) -> None:
+    """Compare the policy with Avellaneda-Stoikov, GLFT and the spread quoter on the same seeds."""
+    from mmkit.rl.evaluation import evaluate
+    evaluate(model_dir, kind=env, data=data, episodes=episodes, seeds=seeds, out=out, config=config, console=console)
+    console.print(f"[green]wrote[/green] {out}/ (evaluation.json, evaluation.html)")
+
+
+def _register_candles() -> None:
+    from mmkit.candles import build_cli
+    app.add_typer(build_cli(), name="candles")
+
+
+_register_candles()
 
 
 def main() -> None:

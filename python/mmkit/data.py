@@ -17,6 +17,8 @@ import pandas as pd
 from mmkit import _core
 
 PathLike = Union[str, os.PathLike]
+#: One path, or several read in order as one stream.
+Paths = Union[PathLike, Iterable[PathLike]]
 
 #: NumPy dtype of one event (64 bytes, the C++ ``mmkit::Event`` layout, little-endian).
 #: Prices and quantities are raw integers: decimal = raw × 10^-price_decimals (resp.
@@ -68,7 +70,8 @@ def _paths(paths: Union[PathLike, Iterable[PathLike]]) -> list[str]:
     return [os.fspath(p) for p in paths]
 
 
-def open_source(paths, *, instrument: str = "", publisher: int = -1, tick_size: int = 0):
+def open_source(paths: Paths, *, instrument: str = "", publisher: int = -1,
+                tick_size: int = 0) -> "_core.EventSource":
     """Opens an event stream (C++ ``mmkit::data::open_source``).
 
     Args:
@@ -85,11 +88,13 @@ def open_source(paths, *, instrument: str = "", publisher: int = -1, tick_size: 
     return _core.open_source(_paths(paths), instrument, publisher, tick_size)
 
 
-def read_events(paths, *, instrument: str = "", publisher: int = -1, tick_size: int = 0,
+def read_events(paths: Paths, *, instrument: str = "", publisher: int = -1, tick_size: int = 0,
                 max_events: int = 0) -> np.ndarray:
-    """Reads a whole stream (or its first ``max_events``) into a structured array of
+    """Reads a whole stream (or its first ``max_events``; 0 = all) into a structured array of
     :data:`EVENT_DTYPE`, shape ``(n,)``. A plain event file is memory-mapped and returned
-    zero-copy (read-only); other inputs are read in C++ into a new array (64 bytes per event)."""
+    zero-copy (read-only); other inputs are read in C++ into a new array (64 bytes per event).
+    Prices and quantities are raw int64 units, timestamps int64 ns since the Unix epoch (UTC).
+    Other arguments as :func:`open_source`. Raises :class:`mmkit.Error` on malformed input."""
     plist = _paths(paths)
     if len(plist) == 1 and max_events == 0 and _is_plain_event_file(plist[0]):
         return _core.map_event_file(plist[0]).view(EVENT_DTYPE).reshape(-1)
@@ -125,12 +130,15 @@ def _is_plain_event_file(path: str) -> bool:
     return len(head) == 24 and int.from_bytes(head[20:24], "little") == 0
 
 
-def convert(paths, out: PathLike, *, compress: bool = False, level: int = 3,
+def convert(paths: Paths, out: PathLike, *, compress: bool = False, level: int = 3,
             block_events: int = 65536, instrument: str = "", publisher: int = -1,
             tick_size: int = 0) -> dict:
     """Converts any source into an mmkit event file (``docs/event_file.md``): plain (memory-
-    mapped, zero-copy to NumPy) or zstd-compressed blocks. Streams with bounded memory; the
-    output appears only when complete. Returns counts and sizes. Raises :class:`mmkit.Error`."""
+    mapped, zero-copy to NumPy) or zstd-compressed blocks of ``block_events`` events at zstd
+    ``level``. Streams with bounded memory; the output appears only when complete. Returns
+    ``{"events", "records", "blocks", "payload_bytes", "file_bytes"}`` (int) and
+    ``"source_format"`` (str). Raises :class:`mmkit.Error` naming the file on malformed input,
+    invalid options or an I/O error."""
     return _core.convert(_paths(paths), os.fspath(out), compress, level, block_events,
                          instrument, publisher, tick_size)
 
@@ -141,7 +149,8 @@ def verify_event_file(path: PathLike) -> str:
 
 
 def events_frame(events: np.ndarray) -> pd.DataFrame:
-    """A DataFrame view of an event array with ``kind`` and ``side`` as categorical names."""
+    """A DataFrame of an :data:`EVENT_DTYPE` array of shape ``(n,)``: one row per event, one
+    column per field (pandas copies them), ``kind`` and ``side`` as categorical names."""
     df = pd.DataFrame(events)
     kind_names = {v: k for k, v in EVENT_KINDS.items()}
     side_names = {v: k for k, v in SIDES.items()}
@@ -150,14 +159,14 @@ def events_frame(events: np.ndarray) -> pd.DataFrame:
     return df
 
 
-def inspect(paths, *, instrument: str = "", publisher: int = -1, tick_size: int = 0) -> dict:
+def inspect(paths: Paths, *, instrument: str = "", publisher: int = -1, tick_size: int = 0) -> dict:
     """Reads the stream to the end in C++ and summarizes it: instrument, format, time span
     (ns), event counts per kind, snapshot / seed / complete counts and the reader's tolerated
-    counters."""
+    counters (keys: ``mmkit._core.summarize``). Raises :class:`mmkit.Error` on malformed input."""
     return _core.summarize(_paths(paths), instrument, publisher, tick_size)
 
 
-def book_csv(paths, out: PathLike, *, depth: int = 10, every: int = 1, impl: str = "auto",
+def book_csv(paths: Paths, out: PathLike, *, depth: int = 10, every: int = 1, impl: str = "auto",
              instrument: str = "", publisher: int = -1, tick_size: int = 0) -> dict:
     """Replays the stream into a book and writes it after every ``every``-th source record
     (row i belongs to record i when every == 1). Columns: ``exch_ts_ns, seq`` then for each
@@ -169,10 +178,13 @@ def book_csv(paths, out: PathLike, *, depth: int = 10, every: int = 1, impl: str
                                 publisher, tick_size)
 
 
-def replay(paths, *, impl: str = "auto", instrument: str = "", publisher: int = -1,
+def replay(paths: Paths, *, impl: str = "auto", instrument: str = "", publisher: int = -1,
            tick_size: int = 0) -> dict:
     """Replays the stream into a book with the same validation as :func:`book_csv`, without
-    output; returns the summary (events, records, final best bid / ask...)."""
+    output; returns the summary (events, records, complete_points, tolerated, final depths,
+    final best bid / ask as decimal strings or None; keys: ``mmkit._core.replay``). Raises
+    :class:`mmkit.Error` naming the source record when the book rejects an event or is crossed
+    after a complete update."""
     return _core.replay(_paths(paths), impl, instrument, publisher, tick_size)
 
 

@@ -25,7 +25,7 @@ import math
 import os
 import tempfile
 from pathlib import Path
-from typing import Any, Iterable, Optional, Sequence, Union
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Optional, Sequence, Union
 
 import numpy as np
 import pandas as pd
@@ -33,6 +33,9 @@ import pandas as pd
 from mmkit import _core
 from mmkit.backtest import backtest, resolve_config
 from mmkit.data import PathLike
+
+if TYPE_CHECKING:
+    from mmkit.results import BacktestResults
 
 #: The execution algorithms, by strategy name.
 ALGORITHMS = ("twap", "vwap", "pov", "almgren-chriss", "adaptive")
@@ -126,7 +129,8 @@ def prepared_config(data: Union[None, PathLike, Sequence[PathLike]], cfg: dict, 
 def run(data: Union[None, PathLike, Sequence[PathLike]] = None, *, strategy: Optional[str] = None,
         params: Optional[dict] = None, config: Union[None, PathLike, dict] = None,
         engine: Optional[dict] = None, synthetic: Optional[dict] = None, source: Optional[dict] = None,
-        profile_path: Optional[PathLike] = None, bucket_s: float = 60.0, progress=None):
+        profile_path: Optional[PathLike] = None, bucket_s: float = 60.0,
+        progress: Optional[Callable[[int], None]] = None) -> BacktestResults:
     """Runs one execution algorithm over ``data`` (None: the synthetic market) and returns
     :class:`mmkit.results.BacktestResults`; the report is ``res.metrics["strategy"]``.
 

@@ -9,7 +9,9 @@ PnL decomposition (at every sample time t; all in the quote currency):
 
     spread capture(t) = Σ over fills with exch_ts_ns <= t of qty × (mid_at_fill − price) × side
     fees(t)           = −(cumulative fees paid at t)        (the sample's ``fees``; rebates > 0)
-    inventory PnL(t)  = total(t) − spread capture(t) − fees(t)
+    funding(t)        = −(cumulative funding paid at t)     (the sample's ``funding``, perpetuals
+                                                             with engine funding only; docs/engine.md)
+    inventory PnL(t)  = total(t) − spread capture(t) − fees(t) − funding(t)
 
 where total(t) is the sample's PnL (cash + position × mid, fees included) and side is +1 for a
 buy, −1 for a sell. Spread capture is what the fills earned against the mid at the moment they
@@ -106,7 +108,8 @@ def _cumulative_at(ts_fill: np.ndarray, values: np.ndarray, ts_sample: np.ndarra
 
 
 def fill_spread_capture(fills: pd.DataFrame) -> np.ndarray:
-    """Per fill: qty × (mid_at_fill − price) × side (quote currency), 0 where there is no mid."""
+    """Per fill: qty × (mid_at_fill − price) × side (quote currency), 0 where there is no mid;
+    a 1-D float64 array, one value per row of ``fills``."""
     if len(fills) == 0:
         return np.zeros(0)
     v = (fills["qty"].to_numpy(float) * (fills["mid_at_fill"].to_numpy(float) - fills["price"].to_numpy(float))
@@ -132,6 +135,11 @@ def pnl_decomposition(results: "BacktestResults") -> pd.DataFrame:
     total = s["pnl"].to_numpy(float)
     fees_pnl = 0.0 - fees_paid  # no negative zeros
     inventory = total - spread - fees_pnl
+    if "funding" in s.columns:
+        funding_pnl = 0.0 - s["funding"].to_numpy(float)
+        inventory = inventory - funding_pnl
+        return pd.DataFrame({"total": total, "spread_capture": spread, "fees_pnl": fees_pnl,
+                             "inventory_pnl": inventory, "funding_pnl": funding_pnl}, index=s.index)
     return pd.DataFrame({"total": total, "spread_capture": spread, "fees_pnl": fees_pnl,
                          "inventory_pnl": inventory}, index=s.index)
 
@@ -183,7 +191,10 @@ def build_figures(results: "BacktestResults", max_points: int = MAX_POINTS) -> l
         for col, name, style in (("total", "total PnL", dict(width=2.2, color="#111")),
                                  ("spread_capture", "spread capture", dict(width=1.2, color="#2a9d8f")),
                                  ("inventory_pnl", "inventory PnL", dict(width=1.2, color="#e76f51")),
-                                 ("fees_pnl", "fees (− paid, + rebates)", dict(width=1.2, color="#6d597a"))):
+                                 ("fees_pnl", "fees (− paid, + rebates)", dict(width=1.2, color="#6d597a")),
+                                 ("funding_pnl", "funding (− paid, + received)", dict(width=1.2, color="#e9c46a"))):
+            if col not in tsf.columns:
+                continue
             y = tsf[col].to_numpy(float)
             i = downsample_indices(y, max_points)
             fig.add_trace(go.Scatter(x=_x(tsf, i), y=y[i], name=name, mode="lines", line=style))
@@ -329,6 +340,67 @@ def write_report(results: "BacktestResults", path: Union[str, os.PathLike], max_
     parts.append(f"<p class='note'>{len(results.samples):,} samples, {len(results.fills):,} fills, "
                  f"{len(results.orders):,} order-log entries; charts show at most {max_points:,} points per trace "
                  "(per-bucket min / max, first and last kept); the CSV files hold every row.</p>")
+    parts.append("</body></html>\n")
+    p = Path(path)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    p.write_text("".join(parts), encoding="utf-8")
+    return p
+
+
+def write_portfolio_report(results: "PortfolioResults", path: Union[str, os.PathLike],
+                           max_points: int = MAX_POINTS) -> Path:
+    """Writes the self-contained HTML report of a multi-instrument run
+    (:class:`mmkit.portfolio.PortfolioResults`): per-instrument and total PnL, fees, spread cost
+    and inventory std, the hedger's beta / correlation, the PnL per leg and in total and the net
+    notional on the common clock. Each leg's own report is in legs/<i>_<name>/report.html."""
+    import plotly.graph_objects as go
+    import plotly.io as pio
+    from mmkit.results import _jsonable, fmt_value
+
+    s = results.samples
+    cur = results.currency or "quote"
+    layout = dict(template="plotly_white", height=420, margin=dict(l=60, r=20, t=40, b=40),
+                  legend=dict(orientation="h", y=1.08), hovermode="x")
+    figs = []
+    fig = go.Figure()
+    cols = [("total_pnl", "total PnL", dict(width=2.2, color="#111"))]
+    cols += [(f"pnl_{n}", f"{n} PnL", dict(width=1.2)) for n in results.names]
+    for col, name, style in cols:
+        if col in s.columns and len(s):
+            y = s[col].to_numpy(float)
+            i = downsample_indices(y, max_points)
+            fig.add_trace(go.Scatter(x=_x(s, i), y=y[i], name=name, mode="lines", line=style))
+    fig.update_layout(title="PnL per instrument and total", yaxis_title=cur, xaxis_title="time (UTC)", **layout)
+    figs.append(("PnL", fig))
+    fig = go.Figure()
+    if len(s):
+        y = s["net_notional"].to_numpy(float)
+        i = downsample_indices(y, max_points)
+        fig.add_trace(go.Scatter(x=_x(s, i), y=y[i], name="net notional", mode="lines", line=dict(color="#264653")))
+    fig.update_layout(title="Net notional Σ position × mid", yaxis_title=cur, xaxis_title="time (UTC)", **layout)
+    figs.append(("Net notional", fig))
+
+    head = "<tr>" + "".join(f"<th>{c}</th>" for c in ("leg", f"PnL ({cur})", "fees", "spread cost", "inventory std", "fills")) + "</tr>"
+    body = "".join("<tr>" + "".join(f"<td>{html.escape(str(v))}</td>" for v in r) + "</tr>" for r in results.rows())
+    m = results.metrics
+    total_rows = [(k, fmt_value(m.get(k))) for k in ("total_pnl", "sharpe", "sortino", "max_drawdown", "pnl_increment_std",
+                                                     "inventory_pnl_std", "net_notional_mean", "net_notional_std", "sample_interval_s")]
+    hedge_rows = [(k, fmt_value(v)) for k, v in sorted((m.get("hedge") or {}).items())]
+    title = "mmkit portfolio: " + " + ".join(results.names)
+    parts = [f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>{html.escape(title)}</title>",
+             f"<style>{_CSS}</style></head><body>", f"<h1>{html.escape(title)}</h1>",
+             "<p class='note'>Per-leg PnL: cash + position × mid (fees and funding included); spread cost = Σ qty × "
+             "(price − mid at fill) × side (positive = paid). Definitions: docs/hedging.md.</p>",
+             "<h2>Per instrument and total</h2>", f"<table class='kv'>{head}{body}</table>",
+             "<h2>Total</h2>", _kv_table(total_rows)]
+    if hedge_rows:
+        parts += ["<h2>Hedge</h2>", _kv_table(hedge_rows)]
+    for i, (sec, f) in enumerate(figs):
+        parts.append(f"<h2>{html.escape(sec)}</h2>")
+        parts.append(pio.to_html(f, full_html=False, include_plotlyjs=(i == 0), div_id=f"mmkit-pfig-{i}",
+                                 config={"displaylogo": False, "responsive": True}))
+    parts.append("<h2>Resolved config</h2>")
+    parts.append(f"<pre>{html.escape(json.dumps(_jsonable(results.config), indent=2, sort_keys=True))}</pre>")
     parts.append("</body></html>\n")
     p = Path(path)
     p.parent.mkdir(parents=True, exist_ok=True)

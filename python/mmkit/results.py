@@ -36,10 +36,13 @@ import os
 import platform
 import sys
 from pathlib import Path
-from typing import Any, Mapping, Optional, Union
+from typing import TYPE_CHECKING, Any, Mapping, Optional, Union
 
 import numpy as np
 import pandas as pd
+
+if TYPE_CHECKING:
+    import rich.table
 
 #: Keys of run_info that are wall-clock or machine dependent; they never enter metrics.json.
 WALL_CLOCK_KEYS = ("wall_time_s", "events_per_s", "machine", "python", "versions")
@@ -167,6 +170,8 @@ class BacktestResults:
 
     @property
     def strategy_name(self) -> str:
+        """The strategy's name from the resolved config (``"python:<module>.<class>"`` for a
+        Python strategy), "" when absent."""
         s = self.config.get("strategy")
         if isinstance(s, Mapping):
             return str(s.get("name", ""))
@@ -200,8 +205,9 @@ class BacktestResults:
         dec = self.pnl_decomposition()
         ts = self.samples.copy()
         if len(ts):
-            for c in ("spread_capture", "inventory_pnl", "fees_pnl"):
-                ts[c] = dec[c].to_numpy()
+            for c in ("spread_capture", "inventory_pnl", "fees_pnl", "funding_pnl"):
+                if c in dec.columns:
+                    ts[c] = dec[c].to_numpy()
         return ts
 
     # -- terminal ----------------------------------------------------------------------------
@@ -221,6 +227,9 @@ class BacktestResults:
         rows.append((f"total PnL ({cur})", fmt_value(m.get("total_pnl"))))
         rows.append(("  realized / unrealized", f"{fmt_value(m.get('realized_pnl'))} / {fmt_value(m.get('unrealized_pnl'))}"))
         rows.append(("  fees paid / rebates", f"{fmt_value(m.get('fees_paid'))} / {fmt_value(m.get('rebates_earned'))}"))
+        if "funding_paid" in m:
+            rows.append(("  funding paid (settlements)",
+                         f"{fmt_value(m.get('funding_paid'))} ({fmt_value(m.get('funding_settlements'))})"))
         rows.append((f"Sharpe / Sortino ({fmt_value(m.get('sample_interval_s'))} s, annualized)",
                      f"{fmt_value(m.get('sharpe'))} / {fmt_value(m.get('sortino'))}"))
         rows.append(("max drawdown", fmt_value(m.get("max_drawdown"))))
@@ -248,7 +257,7 @@ class BacktestResults:
             rows.append(("events/s", fmt_value(ri.get("events_per_s"))))
         return rows
 
-    def summary_table(self):
+    def summary_table(self) -> "rich.table.Table":
         """A ``rich.table.Table`` of the key metrics (and the run's wall-clock figures)."""
         from rich.table import Table
         t = Table(title=f"backtest: {self.strategy_name or '-'}", show_header=False, title_justify="left")
@@ -267,6 +276,8 @@ class BacktestResults:
         return _dumps(m)
 
     def run_info_json(self) -> str:
+        """The text of run_info.json: the run's wall-clock figures (wall_time_s, events_per_s),
+        machine, platform and package versions; differs between runs by design."""
         info = dict(self.run_info)
         versions = dict(info.get("versions") or {})
         versions.setdefault("python", platform.python_version())

@@ -24,11 +24,13 @@ import numpy as np
 import pandas as pd
 
 from mmkit import _core
-from mmkit.data import book_csv, _paths
+from mmkit.data import Paths, book_csv, _paths
 
 
 @dataclass
 class BookComparison:
+    """The outcome of :func:`compare_lobster`: rows and levels compared, and the mismatches."""
+
     rows: int            #: rows compared
     levels: int          #: levels per side compared
     mismatched_rows: int #: rows where any compared value differs
@@ -36,7 +38,9 @@ class BookComparison:
 
 
 def lobster_orderbook(path: Path) -> pd.DataFrame:
-    """Reads a LOBSTER orderbook CSV (or the one inside a LOBSTER zip) as int64 columns."""
+    """Reads a LOBSTER orderbook CSV (or the one inside a LOBSTER zip) as int64 columns: one row
+    per message, 4N columns ``ask_px, ask_sz, bid_px, bid_sz`` per level 1..N (prices in dollars
+    × 10000). Raises ``ValueError`` for a zip without exactly one ``*_orderbook_N.csv``."""
     path = Path(path)
     if path.suffix == ".zip":
         with zipfile.ZipFile(path) as z:
@@ -48,7 +52,10 @@ def lobster_orderbook(path: Path) -> pd.DataFrame:
 
 
 def compare_lobster(lobster: Path, book: Path) -> BookComparison:
-    """Compares every row and level of LOBSTER's orderbook file with our book CSV."""
+    """Compares every row and level of LOBSTER's orderbook file ``lobster`` (CSV or zip) with our
+    book CSV ``book`` (:func:`mmkit.book_csv` output, every = 1, depth >= N): prices exactly in
+    LOBSTER units, empty levels as LOBSTER's sentinels. Raises ``ValueError`` when the row counts
+    differ."""
     return _compare(lobster_orderbook(lobster), book)
 
 
@@ -92,7 +99,7 @@ def _lobster_reference(path: str) -> Path:
     return ref
 
 
-def verify(paths, *, instrument: str = "", publisher: int = -1, tick_size: int = 0) -> dict:
+def verify(paths: Paths, *, instrument: str = "", publisher: int = -1, tick_size: int = 0) -> dict:
     """Rebuilds the book from ``paths`` and checks it against what the venue publishes.
 
     Returns a dict with ``check`` (what was compared), ``compared`` (rows or points),

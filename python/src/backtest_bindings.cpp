@@ -20,11 +20,14 @@
 #include "mmkit/sim/agent_market.h"
 #include "mmkit/sim/synthetic_market.h"
 #include "mmkit/strategy/strategy.h"
+#include "config_parsing.h"
 
 namespace nb = nanobind;
 using namespace nb::literals;
 
 namespace mmkit::python {
+std::unique_ptr<strategy::Strategy> adopt_python_strategy(nb::handle obj);  // strategy_bindings.cpp
+nb::object make_book_view(const strategy::BookView& view, const InstrumentSpec& spec, nb::handle owner);
 namespace {
 
 using engine::BacktestResult;
@@ -83,12 +86,22 @@ Qty qty_raw(double decimal, const InstrumentSpec& spec) {
 }
 
 sim::SyntheticMarketConfig synthetic_config(const nb::dict& d) {
-  check_keys(d, {"symbol", "price_decimals", "tick_size", "initial_mid", "max_distance", "limit_rate_k",
-                 "limit_rate_alpha", "market_rate", "cancel_rates", "mean_order_size",
-                 "opening_orders_per_level", "duration_s", "start_ns", "feed_latency_ns", "seed", "flow",
-                 "hawkes_mu", "hawkes_alpha", "hawkes_beta", "regimes", "regime_transition", "initial_regime"},
+  check_keys(d, {"preset", "symbol", "price_decimals", "tick_size", "initial_mid", "max_distance", "limit_rate_k",
+                 "limit_rate_alpha", "limit_rates", "market_rate", "cancel_rates", "mean_order_size",
+                 "mean_market_order_size", "opening_orders_per_level", "duration_s", "start_ns", "feed_latency_ns",
+                 "seed", "flow", "hawkes_mu", "hawkes_alpha", "hawkes_beta", "regimes", "regime_transition",
+                 "initial_regime"},
              "synthetic market");
-  sim::SyntheticMarketConfig c;
+  // The base parameter set (sim::synthetic_preset): "goog2012" (default, fitted on LOBSTER GOOG) or
+  // "cst2010"; the other keys override it. Setting limit_rate_k or limit_rate_alpha selects the
+  // power law (drops the preset's explicit limit_rates table); mean_order_size without
+  // mean_market_order_size sizes market orders like limit orders.
+  if (d.contains("preset") && !nb::isinstance<nb::str>(d["preset"])) {
+    throw Error("synthetic market setting 'preset' must be a string, got " + nb::cast<std::string>(nb::repr(d["preset"])));
+  }
+  sim::SyntheticMarketConfig c = sim::synthetic_preset(
+      d.contains("preset") ? nb::cast<std::string>(d["preset"]) : std::string(sim::kDefaultSyntheticPreset));
+  if (d.contains("limit_rate_k") || d.contains("limit_rate_alpha")) c.limit_rates.clear();
   if (d.contains("symbol")) c.symbol = nb::cast<std::string>(d["symbol"]);
   c.price_decimals = static_cast<std::int32_t>(get_i(d, "price_decimals", c.price_decimals));
   c.tick_size = get_i(d, "tick_size", c.tick_size);
@@ -99,6 +112,7 @@ sim::SyntheticMarketConfig synthetic_config(const nb::dict& d) {
   c.market_rate = get_f(d, "market_rate", c.market_rate);
   if (d.contains("cancel_rates")) c.cancel_rates = nb::cast<std::vector<double>>(d["cancel_rates"]);
   c.mean_order_size = get_f(d, "mean_order_size", c.mean_order_size);
+  if (d.contains("mean_order_size") && !d.contains("mean_market_order_size")) c.mean_market_order_size = 0;
   c.opening_orders_per_level = static_cast<std::uint32_t>(get_i(d, "opening_orders_per_level", c.opening_orders_per_level));
   c.duration_s = get_f(d, "duration_s", c.duration_s);
   c.start_ns = get_i(d, "start_ns", c.start_ns);
@@ -136,6 +150,8 @@ sim::SyntheticMarketConfig synthetic_config(const nb::dict& d) {
     for (nb::handle row : h) m.push_back(numbers(row, key + "[" + std::to_string(i++) + "]"));
     return m;
   };
+  if (d.contains("limit_rates")) c.limit_rates = numbers(d["limit_rates"], "limit_rates");
+  c.mean_market_order_size = get_f(d, "mean_market_order_size", c.mean_market_order_size);
   if (d.contains("flow")) {
     const std::string flow = text(d["flow"], "flow");
     if (flow == "poisson") {
@@ -224,7 +240,8 @@ EngineConfig engine_config(const nb::dict& d, const InstrumentSpec& spec) {
   check_keys(d, {"entry_latency_ms", "response_latency_ms", "latency_csv", "feed_latency", "feed_latency_ms",
                  "queue_model", "maker_fee_bps", "taker_fee_bps", "seed", "max_position", "max_order_qty",
                  "max_open_orders", "max_notional", "sample_interval_ms", "timer_interval_ms", "markouts_ms",
-                 "own_orders_take_liquidity", "warmup_events", "contract_multiplier", "impact_model"},
+                 "own_orders_take_liquidity", "warmup_events", "contract_multiplier", "impact_model", "funding",
+                 "funding_rate", "funding_interval_h"},
              "engine");
   EngineConfig c;
   c.fees = exchange::FeeSchedule::from_bps(get_f(d, "maker_fee_bps", 0), get_f(d, "taker_fee_bps", 0));
@@ -267,6 +284,17 @@ EngineConfig engine_config(const nb::dict& d, const InstrumentSpec& spec) {
   const std::int64_t mult = get_i(d, "contract_multiplier", 0);
   if (mult < 0 || mult > 1'000'000'000) throw Error("engine setting contract_multiplier must be in [0, 1e9]");
   c.contract_multiplier = static_cast<std::uint32_t>(mult);
+  // Perpetual funding (docs/engine.md "Funding"): "none", "constant" (funding_rate every
+  // funding_interval_h hours from 00:00 UTC) or the path of a staged funding history.
+  const std::string funding = d.contains("funding") ? nb::cast<std::string>(d["funding"]) : "none";
+  if (funding == "constant") {
+    const double hours = get_f(d, "funding_interval_h", 8.0);
+    if (!(hours > 0) || !std::isfinite(hours)) throw Error("engine setting funding_interval_h must be > 0");
+    c.funding = engine::funding_constant(get_f(d, "funding_rate", 0.0001),
+                                         static_cast<TimestampNs>(std::llround(hours * 3600e9)));
+  } else if (funding != "none" && !funding.empty()) {
+    c.funding = engine::funding_from_file(funding);
+  }
   return c;
 }
 
@@ -285,6 +313,8 @@ nb::dict profile_dict(const strategy::MarketProfile& p) {
   return d;
 }
 
+nb::dict result_dict(Engine* engine_, const std::vector<TimestampNs>& horizons_);
+
 class PyBacktest {
  public:
   PyBacktest(const std::vector<std::string>& paths, const nb::dict& synthetic, const nb::dict& source,
@@ -301,6 +331,21 @@ class PyBacktest {
     sample_interval_ns_ = config_.sample_interval_ns;
     auto strat = strategy::make_strategy(strategy_name, to_params(params), spec_, profile_);
     engine_ = std::make_unique<Engine>(std::move(src), std::move(strat), std::move(config_));
+  }
+  /// A strategy written in Python: an mmkit.Strategy instance (python/src/strategy_bindings.cpp).
+  PyBacktest(const std::vector<std::string>& paths, const nb::dict& synthetic, const nb::dict& source,
+             nb::handle py_strategy, const nb::dict& engine_settings) {
+    {
+      auto probe = open_input(paths, synthetic, source);
+      spec_ = probe->instrument();
+      format_ = probe->format();
+      profile_ = engine::profile_market(*probe);
+    }
+    auto src = open_input(paths, synthetic, source);
+    config_ = engine_config(engine_settings, spec_);
+    horizons_ = config_.markout_horizons_ns;
+    sample_interval_ns_ = config_.sample_interval_ns;
+    engine_ = std::make_unique<Engine>(std::move(src), adopt_python_strategy(py_strategy), std::move(config_));
   }
 
   bool step(std::uint64_t n) {
@@ -333,7 +378,10 @@ class PyBacktest {
   std::unique_ptr<Engine> engine_;
 };
 
-nb::dict PyBacktest::result() {
+nb::dict PyBacktest::result() { return result_dict(engine_.get(), horizons_); }
+
+/// The result dict of a finished engine (what mmkit.backtest.Backtest.results() reads).
+nb::dict result_dict(Engine* engine_, const std::vector<TimestampNs>& horizons_) {
   const BacktestResult& r = engine_->result();
   const InstrumentSpec& s = engine_->instrument();  // carries the configured contract multiplier
   const double px = 1.0 / static_cast<double>(pow10(s.price_decimals));
@@ -420,7 +468,7 @@ nb::dict PyBacktest::result() {
   // samples
   const std::size_t ns = r.samples.size();
   std::vector<std::int64_t> s_ts(ns);
-  std::vector<double> s_bb(ns), s_ba(ns), s_ob(ns), s_oa(ns), s_mid(ns), s_pos(ns), s_pnl(ns), s_fees(ns);
+  std::vector<double> s_bb(ns), s_ba(ns), s_ob(ns), s_oa(ns), s_mid(ns), s_pos(ns), s_pnl(ns), s_fees(ns), s_fund(ns);
   for (std::size_t i = 0; i < ns; ++i) {
     const auto& x = r.samples[i];
     s_ts[i] = x.ts_ns;
@@ -432,6 +480,7 @@ nb::dict PyBacktest::result() {
     s_pos[i] = static_cast<double>(x.position) * qx;
     s_pnl[i] = x.pnl;
     s_fees[i] = x.fees;
+    s_fund[i] = x.funding;
   }
   nb::dict samples;
   samples["ts_ns"] = col(std::move(s_ts));
@@ -443,6 +492,9 @@ nb::dict PyBacktest::result() {
   samples["position"] = col(std::move(s_pos));
   samples["pnl"] = col(std::move(s_pnl));
   samples["fees"] = col(std::move(s_fees));
+  const bool with_funding = r.metrics.funding_settlements > 0 || !r.funding.empty() ||
+                            engine_->context().funding().available;
+  if (with_funding) samples["funding"] = col(std::move(s_fund));
 
   const auto& m = r.metrics;
   nb::dict met;
@@ -479,6 +531,10 @@ nb::dict PyBacktest::result() {
   met["events"] = m.events;
   met["start_ns"] = m.start_ns;
   met["end_ns"] = m.end_ns;
+  if (with_funding) {
+    met["funding_paid"] = m.funding_paid;
+    met["funding_settlements"] = m.funding_settlements;
+  }
 
   nb::dict out;
   out["fills"] = fills;
@@ -496,22 +552,75 @@ nb::dict PyBacktest::result() {
 }  // namespace
 
 void bind_backtest(nb::module_& m) {
-  nb::class_<PyBacktest>(m, "Backtest")
+  nb::class_<PyBacktest>(m, "Backtest",
+                       "A steppable run of the C++ backtest engine (engine::Engine), the one event loop also used by the\n"
+                       "RL environments; mmkit.Backtest wraps it.\n"
+                       "\n"
+                       "Data: `paths` read as one stream (as open_source), or, when empty, the synthetic market configured\n"
+                       "by `synthetic` (the [synthetic] section: mode 'cst' (default, docs/synthetic_market.md) or\n"
+                       "'agents' (docs/agent_market.md) and their settings). `source`: instrument / publisher / tick_size\n"
+                       "selection (as open_source). `engine`: the [engine] settings (mmkit.backtest.ENGINE_DEFAULTS,\n"
+                       "docs/engine.md; latencies in ms, fees in bp, limits as decimal qty / quote currency).\n"
+                       "The input is read twice: a first pass profiles the market (`profile`), the second is the run. The\n"
+                       "engine runs with the GIL released; prices and quantities in and out are decimals. Unknown or\n"
+                       "invalid settings raise mmkit.Error naming the setting; malformed data raises mmkit.Error naming\n"
+                       "the file and line.")
       .def(nb::init<const std::vector<std::string>&, const nb::dict&, const nb::dict&, const std::string&,
                     const nb::dict&, const nb::dict&>(),
-           "paths"_a, "synthetic"_a, "source"_a, "strategy"_a, "params"_a, "engine"_a)
-      .def("step", &PyBacktest::step, "n"_a)
-      .def("run_until", &PyBacktest::run_until, "ts_ns"_a)
-      .def("run", &PyBacktest::run)
-      .def("result", &PyBacktest::result)
-      .def_prop_ro("finished", [](PyBacktest& b) { return b.engine().finished(); })
-      .def_prop_ro("now", [](PyBacktest& b) { return b.engine().now(); })
-      .def_prop_ro("events_processed", [](PyBacktest& b) { return b.engine().events_processed(); })
+           "paths"_a, "synthetic"_a, "source"_a, "strategy"_a, "params"_a, "engine"_a,
+           nb::sig("def __init__(self, paths: Sequence[str], synthetic: dict[str, typing.Any], "
+                   "source: dict[str, typing.Any], strategy: str, params: dict[str, bool | int | float | str], "
+                   "engine: dict[str, typing.Any]) -> None"),
+           "A shipped C++ strategy by name ('glft', 'avellaneda-stoikov', 'spread-quoter', 'order-list',\n"
+           "'twap', ...; docs/strategies.md) with its parameters `params` (bool, int, float or str values).\n"
+           "Raises mmkit.Error for an unknown strategy or parameter (naming it and listing the accepted ones),\n"
+           "a parameter of another type, and as the class says.")
+      .def(nb::init<const std::vector<std::string>&, const nb::dict&, const nb::dict&, nb::handle, const nb::dict&>(),
+           "paths"_a, "synthetic"_a, "source"_a, "strategy"_a, "engine"_a,
+           nb::sig("def __init__(self, paths: Sequence[str], synthetic: dict[str, typing.Any], "
+                   "source: dict[str, typing.Any], strategy: Strategy, engine: dict[str, typing.Any]) -> None"),
+           "Runs an mmkit.Strategy instance (a Python subclass; the slow path) in the same engine. Raises\n"
+           "TypeError when `strategy` is not an mmkit.Strategy (or its __init__ did not call\n"
+           "super().__init__()), mmkit.Error as the class says.")
+      .def("step", &PyBacktest::step, "n"_a,
+           "Processes up to `n` market events (and everything due before the last of them). Returns False once\n"
+           "the data is exhausted (the run is then finished: on_end called, metrics final), True otherwise. An\n"
+           "exception raised in a Python strategy callback propagates; the run cannot continue after it.")
+      .def("run_until", &PyBacktest::run_until, "ts_ns"_a,
+           "Processes everything due at or before local time `ts_ns` (int ns since the Unix epoch). Returns\n"
+           "False once the data is exhausted, True otherwise.")
+      .def("run", &PyBacktest::run, "Runs to the end of the data (GIL released).")
+      .def("result", &PyBacktest::result, nb::sig("def result(self) -> dict[str, typing.Any]"),
+           "The results so far (complete once finished) as plain columns, converted in one pass and handed to\n"
+           "NumPy without a copy. mmkit.Backtest.results() turns them into mmkit.results.BacktestResults.\n"
+           "\n"
+           "Returns a dict: fills, orders, samples (each a dict of equal-length 1-D NumPy arrays, one per\n"
+           "column), metrics (dict, docs/metrics.md; markout_mean: dict horizon label -> value),\n"
+           "strategy_params, strategy_summary (dict), final_position (float, decimal qty), final_cash (float,\n"
+           "quote currency), contract_multiplier (float).\n"
+           "fills, one row per fill in time order: exch_ts_ns, local_ts_ns int64 ns; order_id uint64; side\n"
+           "int8 (+1 buy, -1 sell); price, qty, fee float64 decimals (fee > 0 paid, < 0 rebate, quote\n"
+           "currency); maker uint8 (0/1); queue_ahead_at_entry float64 (decimal qty, NaN for taker fills);\n"
+           "mid_at_fill float64 (NaN if a side was empty); markout_<h> float64 per engine markout horizon\n"
+           "('100ms', '1s', ...; NaN when the data ended first).\n"
+           "orders, the order log: ts_ns (local), exch_ts_ns int64 ns; order_id uint64; event_code,\n"
+           "status_code, reason_code uint8 (names: event_names()); side int8 (+1, -1, 0); price, qty, leaves,\n"
+           "filled float64 decimals.\n"
+           "samples, every sample_interval_ms of local time: ts_ns int64 ns; best_bid, best_ask, our_bid,\n"
+           "our_ask, mid, position, pnl, fees float64 decimals (NaN where absent; pnl = cash + position × mid,\n"
+           "fees included); funding float64 (only when the run has funding).")
+      .def_prop_ro("finished", [](PyBacktest& b) { return b.engine().finished(); },
+                   "True once the data is exhausted and the run finished (on_end called, metrics final).")
+      .def_prop_ro("now", [](PyBacktest& b) { return b.engine().now(); }, "Local time of the engine, int ns since the Unix epoch (UTC).")
+      .def_prop_ro("events_processed", [](PyBacktest& b) { return b.engine().events_processed(); },
+                   "Market events processed so far.")
       .def_prop_ro("position", [](PyBacktest& b) {
         return static_cast<double>(b.engine().position()) / static_cast<double>(pow10(b.spec().qty_decimals));
-      })
-      .def_prop_ro("cash", [](PyBacktest& b) { return exchange::money_to_double(b.engine().cash(), b.spec()); })
-      .def_prop_ro("format", [](PyBacktest& b) { return b.format(); })
+      }, "Position from the fills so far, decimal qty (> 0 long).")
+      .def_prop_ro("cash", [](PyBacktest& b) { return exchange::money_to_double(b.engine().cash(), b.spec()); },
+                   "Cash from the fills so far, quote currency (× the contract multiplier), fees included.")
+      .def_prop_ro("format", [](PyBacktest& b) { return b.format(); },
+                   "The input's format name, as EventSource.format; 'synthetic' or 'agents' for the synthetic markets.")
       .def_prop_ro("instrument", [](PyBacktest& b) {
         const InstrumentSpec& s = b.spec();
         nb::dict d;
@@ -523,8 +632,18 @@ void bind_backtest(nb::module_& m) {
         d["tick_size"] = format_decimal(s.tick_size, s.price_decimals, s.price_display_decimals());
         d["lot_size"] = format_decimal(s.lot_size, s.qty_decimals, s.qty_display_decimals());
         return d;
-      })
-      .def_prop_ro("profile", [](PyBacktest& b) { return profile_dict(b.profile()); });
+      }, nb::sig("def instrument(self) -> dict[str, str | int]"),
+      "The instrument: symbol, venue, currency (str); price_decimals, qty_decimals (int); tick_size,\n"
+      "lot_size (str, decimal).")
+      .def_prop_ro("profile", [](PyBacktest& b) { return profile_dict(b.profile()); },
+                   nb::sig("def profile(self) -> dict[str, float]"),
+                   "The market profile of the first pass over the input (strategy::MarketProfile), raw units:\n"
+                   "median_trade_qty (raw qty, 0 if no trade), mean_spread (raw price), trades_per_second, mid_price\n"
+                   "(raw price, first valid mid).")
+      .def_prop_ro("book", [](nb::handle self) {
+        PyBacktest& b = nb::cast<PyBacktest&>(self);
+        return make_book_view(b.engine().context().book(), b.spec(), self);
+      }, nb::sig("def book(self) -> BookView"), "The strategy's local book (after feed latency), live.");
 
   m.def("event_names", [] {
     nb::dict d;
@@ -539,7 +658,23 @@ void bind_backtest(nb::module_& m) {
     d["status"] = st;
     d["reason"] = rs;
     return d;
-  });
+  }, nb::sig("def event_names() -> dict[str, list[str]]"),
+        "Names of the order-log codes of Backtest.result()['orders'], indexed by code: {'event': [...],\n"
+        "'status': [...], 'reason': [...]} (exchange::OrderEventKind, OrderStatus, RejectReason).");
 }
+
+// Shared with python/src/portfolio_bindings.cpp and rl_bindings.cpp (config_parsing.h: the same
+// input, config parsing and result dicts).
+sim::SyntheticMarketConfig backtest_synthetic_config(const nb::dict& d) { return synthetic_config(d); }
+std::unique_ptr<data::EventSource> backtest_open_input(const std::vector<std::string>& paths, const nb::dict& source) {
+  return open_input(paths, nb::dict(), source);
+}
+EngineConfig backtest_engine_config(const nb::dict& d, const InstrumentSpec& spec) { return engine_config(d, spec); }
+strategy::Params backtest_params(const nb::dict& d) { return to_params(d); }
+nb::dict backtest_params_dict(const strategy::Params& p) { return from_params(p); }
+nb::dict backtest_result_dict(Engine& engine, const std::vector<TimestampNs>& horizons) {
+  return result_dict(&engine, horizons);
+}
+nb::dict backtest_profile_dict(const strategy::MarketProfile& p) { return profile_dict(p); }
 
 }  // namespace mmkit::python

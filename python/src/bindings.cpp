@@ -29,6 +29,11 @@ namespace mmkit::python {
 void bind_backtest(nb::module_& m);
 void bind_papers(nb::module_& m);
 void bind_calibrate(nb::module_& m);
+void bind_rl(nb::module_& m);
+void bind_portfolio(nb::module_& m);
+void bind_candles(nb::module_& m);
+void bind_books(nb::module_& m);
+void bind_strategy(nb::module_& m);
 }
 
 namespace {
@@ -148,24 +153,51 @@ mmkit::book::BookImpl parse_impl(const std::string& impl) {
 NB_MODULE(_core, m) {
   m.doc() = "mmkit C++ core (private; use the mmkit package)";
   nb::exception<mmkit::Error>(m, "Error", PyExc_ValueError);
+  m.attr("Error").attr("__doc__") =
+      "Bad input or configuration (a ValueError; C++ mmkit::Error). The message names where (file,\n"
+      "1-based line or byte offset, field or setting) and what is wrong.";
   mmkit::python::bind_backtest(m);
   mmkit::python::bind_papers(m);
   mmkit::python::bind_calibrate(m);
+  mmkit::python::bind_rl(m);
+  mmkit::python::bind_portfolio(m);
+  mmkit::python::bind_candles(m);
+  mmkit::python::bind_books(m);
+  mmkit::python::bind_strategy(m);
 
   m.attr("EVENT_SIZE") = sizeof(mmkit::Event);
   nb::dict kinds;
   for (int k = 0; k < mmkit::kEventKindCount; ++k) kinds[mmkit::to_string(static_cast<mmkit::EventKind>(k))] = k;
   m.attr("EVENT_KINDS") = kinds;
 
-  nb::class_<PySource>(m, "EventSource")
-      .def_prop_ro("instrument", [](const PySource& s) { return instrument_dict(s.src->instrument()); })
-      .def_prop_ro("format", [](const PySource& s) { return s.src->format(); })
+  nb::class_<PySource>(m, "EventSource",
+                       "A stream of market events in source order (C++ mmkit::data::EventSource), from open_source().\n"
+                       "\n"
+                       "Pull events with read(); not thread-safe. Malformed input raises mmkit.Error naming the file, the\n"
+                       "line or byte offset and the field; what the reader tolerates instead is counted in `tolerated`,\n"
+                       "never skipped silently.")
+      .def_prop_ro("instrument", [](const PySource& s) { return instrument_dict(s.src->instrument()); },
+                   nb::sig("def instrument(self) -> dict[str, str | int]"),
+                   "The stream's instrument: symbol, venue, currency (str); price_decimals, qty_decimals (int: decimal\n"
+                   "= raw × 10^-decimals); tick_size, lot_size (int, raw units); tick_size_decimal, lot_size_decimal\n"
+                   "(str, decimal); instrument_id (int, 0 if the venue has none).")
+      .def_prop_ro("format", [](const PySource& s) { return s.src->format(); },
+                   "Short format name: 'lobster', 'binance-usdm', 'binance-spot', 'databento-mbo'; 'mmk:<original\n"
+                   "format>' for an mmkit event file.")
       .def_prop_ro("book_level", [](const PySource& s) {
         return s.src->book_level() == mmkit::data::BookLevel::kL3 ? "L3" : "L2";
-      })
-      .def_prop_ro("records", [](const PySource& s) { return s.src->records(); })
-      .def_prop_ro("tolerated", [](const PySource& s) { return counters_dict(s.src->tolerated()); })
-      .def("locate", [](const PySource& s, std::uint64_t record) { return s.src->locate(record); })
+      }, nb::sig("def book_level(self) -> str"), "'L3' (order-by-order events) or 'L2' (price-level events).")
+      .def_prop_ro("records", [](const PySource& s) { return s.src->records(); },
+                   "Source records (lines, MBO records) consumed so far, counting records that produced no event; the\n"
+                   "total after the end. An event's `record` field is its 0-based record index.")
+      .def_prop_ro("tolerated", [](const PySource& s) { return counters_dict(s.src->tolerated()); },
+                   nb::sig("def tolerated(self) -> dict[str, int]"),
+                   "What the reader tolerated (and counted) so far instead of failing: counter name -> count, e.g.\n"
+                   "{'lobster.seeded_levels': 10}, in first-seen order.")
+      .def("locate", [](const PySource& s, std::uint64_t record) { return s.src->locate(record); },
+           nb::sig("def locate(self, record: int, /) -> str"),
+           "Human location of the 0-based source record `record` (an event's `record` field) for messages,\n"
+           "e.g. 'btcusdt_20240808.gz:55' (file and 1-based line).")
       .def(
           "read",
           [](PySource& s, std::size_t max_events) {
@@ -182,7 +214,14 @@ NB_MODULE(_core, m) {
             out.resize(n);
             return events_array(std::move(out));
           },
-          "max_events"_a);
+          "max_events"_a,
+          "Reads the next events in C++ (GIL released): up to `max_events` (0 counts as 1), fewer only at the\n"
+          "end of the stream, 0 once it is exhausted.\n"
+          "\n"
+          "Returns a (k, 64) uint8 NumPy array that owns the C++ buffer (no copy), one row per event in the\n"
+          "layout of mmkit.EVENT_DTYPE: `arr.view(mmkit.EVENT_DTYPE).reshape(-1)`. Prices and quantities are\n"
+          "raw int64 units, timestamps int64 ns since the Unix epoch (UTC).\n"
+          "Raises mmkit.Error on malformed input (file, line or byte offset, field).");
 
   m.def(
       "open_source",
@@ -190,7 +229,17 @@ NB_MODULE(_core, m) {
          std::int64_t tick) {
         return std::make_unique<PySource>(PySource{mmkit::data::open_source(paths, make_options(instrument, publisher, tick))});
       },
-      "paths"_a, "instrument"_a = "", "publisher"_a = -1, "tick_size"_a = 0);
+      "paths"_a, "instrument"_a = "", "publisher"_a = -1, "tick_size"_a = 0,
+      "Opens `paths`, read in order as one stream, with the reader their content and names call for: an\n"
+      "mmkit event file (.mmk), LOBSTER (.zip, or *_message_N.csv beside its *_orderbook_N.csv), a\n"
+      "Binance capture ('<ns> <json>' lines, gzip or plain), a Databento MBO CSV dump or DBN file\n"
+      "(docs/formats.md).\n"
+      "\n"
+      "instrument: symbol to select (Databento; '' = the only or first one). publisher: Databento\n"
+      "publisher id (-1 = the reader's default). tick_size: raw tick override (0 = from the format or\n"
+      "inferred).\n"
+      "Returns an EventSource positioned at the first event. Raises mmkit.Error naming the file when the\n"
+      "format is not recognized, the files do not belong together or the header is malformed.");
 
   m.def(
       "summarize",
@@ -204,7 +253,18 @@ NB_MODULE(_core, m) {
         }
         return summary_dict(s);
       },
-      "paths"_a, "instrument"_a = "", "publisher"_a = -1, "tick_size"_a = 0);
+      "paths"_a, "instrument"_a = "", "publisher"_a = -1, "tick_size"_a = 0,
+      nb::sig("def summarize(paths: Sequence[str], instrument: str = '', publisher: int = -1, tick_size: int = 0) "
+              "-> dict[str, typing.Any]"),
+      "Reads the stream (arguments as open_source) to the end in C++ and summarizes it (mmkit.inspect).\n"
+      "\n"
+      "Returns a dict: instrument (dict, as EventSource.instrument), format (str), book_level ('L2' /\n"
+      "'L3'), events, records (int), first_exch_ts_ns, last_exch_ts_ns, first_local_ts_ns,\n"
+      "last_local_ts_ns (int ns since the Unix epoch, min / max over events; INT64_MIN when absent),\n"
+      "kinds (dict event kind name -> count), snapshot_events, seed_events, complete_points,\n"
+      "bad_ts_events (int: events flagged snapshot, seed, complete, bad_ts), tolerated (dict counter ->\n"
+      "count).\n"
+      "Raises mmkit.Error on malformed input.");
 
   m.def(
       "write_book_csv",
@@ -237,7 +297,19 @@ NB_MODULE(_core, m) {
         return replay_dict(r, spec);
       },
       "paths"_a, "out"_a, "depth"_a = 10, "every"_a = 1, "impl"_a = "auto", "instrument"_a = "",
-      "publisher"_a = -1, "tick_size"_a = 0);
+      "publisher"_a = -1, "tick_size"_a = 0,
+      nb::sig("def write_book_csv(paths: Sequence[str], out: str, depth: int = 10, every: int = 1, impl: str = 'auto', "
+              "instrument: str = '', publisher: int = -1, tick_size: int = 0) -> dict[str, typing.Any]"),
+      "Replays the stream (arguments as open_source) into a validated book and writes it as CSV to `out`\n"
+      "('-' = stdout) after every `every`-th source record, so with every == 1 data row i is record i\n"
+      "(mmkit.book_csv).\n"
+      "\n"
+      "Header: exch_ts_ns,seq, then per level i = 1..depth bid_px_i,bid_qty_i,ask_px_i,ask_qty_i; prices\n"
+      "and quantities are decimals in the instrument's units, empty levels blank. impl: 'auto' (= 'fast':\n"
+      "L3Book for L3 streams, L2Book for L2) or 'naive' (the reference books).\n"
+      "Returns the replay summary (see replay). Raises mmkit.Error naming the source record when a book\n"
+      "rejects an event or is crossed after a complete update (outside a pre-open auction), on malformed\n"
+      "input, an unknown impl, or when `out` cannot be written.");
 
   m.def(
       "replay",
@@ -253,7 +325,18 @@ NB_MODULE(_core, m) {
         }
         return replay_dict(r, spec);
       },
-      "paths"_a, "impl"_a = "auto", "instrument"_a = "", "publisher"_a = -1, "tick_size"_a = 0);
+      "paths"_a, "impl"_a = "auto", "instrument"_a = "", "publisher"_a = -1, "tick_size"_a = 0,
+      nb::sig("def replay(paths: Sequence[str], impl: str = 'auto', instrument: str = '', publisher: int = -1, "
+              "tick_size: int = 0) -> dict[str, typing.Any]"),
+      "Replays the whole stream (arguments as open_source) into a fresh, validated book without output\n"
+      "(mmkit.replay); impl as in write_book_csv.\n"
+      "\n"
+      "Returns a dict: events (applied), records (consumed), rows (CSV rows, 0 here), complete_points\n"
+      "(complete updates checked for crossing), crossed_in_auction, anonymous_reductions (int), tolerated\n"
+      "(dict counter -> count), final_bid_depth, final_ask_depth (levels), final_best_bid,\n"
+      "final_best_bid_qty, final_best_ask, final_best_ask_qty (decimal str, None when the side is empty).\n"
+      "Raises mmkit.Error naming the source record when the book rejects an event or is crossed after a\n"
+      "complete update (outside a pre-open auction), and on malformed input or an unknown impl.");
 
   m.def(
       "time_replay",
@@ -273,7 +356,15 @@ NB_MODULE(_core, m) {
         return d;
       },
       "paths"_a, "repeats"_a = 5, "impl"_a = "auto", "instrument"_a = "", "publisher"_a = -1,
-      "tick_size"_a = 0);
+      "tick_size"_a = 0,
+      nb::sig("def time_replay(paths: Sequence[str], repeats: int = 5, impl: str = 'auto', instrument: str = '', "
+              "publisher: int = -1, tick_size: int = 0) -> dict[str, typing.Any]"),
+      "Benchmark: `repeats` full replays (open + read + book apply + validation, one thread, GIL\n"
+      "released), each on a freshly opened source; the clock is read once per repetition (mmkit bench\n"
+      "replay).\n"
+      "\n"
+      "Returns {'events': int, 'records': int, 'seconds': list[float]} (wall-clock seconds per\n"
+      "repetition). Raises mmkit.Error as replay does.");
 
   m.def(
       "read_candles",
@@ -315,7 +406,19 @@ NB_MODULE(_core, m) {
         d["tolerated"] = counters_dict(c.tolerated);
         return d;
       },
-      "path"_a);
+      "path"_a, nb::sig("def read_candles(path: str) -> dict[str, typing.Any]"),
+      "Reads an OHLCV candle CSV, plain or gzip (Bybit, Binance spot kline, Binance USD-M, FTX;\n"
+      "recognized by the header), for mmkit.read_candles.\n"
+      "\n"
+      "Returns a dict: columns (dict of equal-length 1-D NumPy arrays, one row per bar in time order:\n"
+      "open_ts_ns int64 ns since the Unix epoch (UTC); open, high, low, close float64 (quote currency);\n"
+      "volume float64 (unit in volume_unit); quote_volume float64 (NaN when absent); trades int64 (-1\n"
+      "when absent)), path, format ('bybit', 'ftx', 'binance-spot', 'binance-usdm'), volume_unit ('base'\n"
+      "or 'quote') (str), interval_ns (int, the most common bar spacing; 0 with fewer than 2 rows),\n"
+      "tolerated (dict: 'candles.gaps', 'candles.missing_bars', 'candles.close_time_mismatch').\n"
+      "Raises mmkit.Error (file:line, field) on an unknown header, a wrong field count, an unparsable or\n"
+      "non-finite number, negative volume, OHLC inconsistency, or a timestamp not after the previous one\n"
+      "or off the interval grid; gaps are counted, not fatal.");
 
   m.def(
       "read_funding",
@@ -342,9 +445,21 @@ NB_MODULE(_core, m) {
         d["tolerated"] = counters_dict(f.tolerated);
         return d;
       },
-      "path"_a);
+      "path"_a, nb::sig("def read_funding(path: str) -> dict[str, typing.Any]"),
+      "Reads a funding-rate history (Binance CSV, plain or gzip, or freqtrade JSON), for\n"
+      "mmkit.read_funding.\n"
+      "\n"
+      "Returns a dict: columns (dict of 1-D NumPy arrays in time order: ts_ns int64 ns since the Unix\n"
+      "epoch (UTC) of the funding time; rate float64, fraction per funding interval, 0.0001 = 0.01 %, >\n"
+      "0: longs pay shorts), path, symbol, format ('binance-csv' or 'freqtrade-json') (str), tolerated\n"
+      "(dict).\n"
+      "Raises mmkit.Error naming the file and line (CSV) or row index (JSON) and the field on an unknown\n"
+      "header or JSON shape, a wrong field count, an unparsable or non-finite number, a symbol differing\n"
+      "from the first row's, or timestamps not strictly increasing.");
 
-  m.def("is_event_file", &mmkit::data::is_event_file, "path"_a);
+  m.def("is_event_file", &mmkit::data::is_event_file, "path"_a,
+        "True if the file at `path` starts with the mmkit event file magic (its first four bytes;\n"
+        "docs/event_file.md), False otherwise, also for a missing or unreadable file.");
 
   m.def(
       "convert",
@@ -371,27 +486,40 @@ NB_MODULE(_core, m) {
         return d;
       },
       "paths"_a, "out"_a, "compress"_a = false, "level"_a = 3, "block_events"_a = 65536,
-      "instrument"_a = "", "publisher"_a = -1, "tick_size"_a = 0);
+      "instrument"_a = "", "publisher"_a = -1, "tick_size"_a = 0,
+      nb::sig("def convert(paths: Sequence[str], out: str, compress: bool = False, level: int = 3, "
+              "block_events: int = 65536, instrument: str = '', publisher: int = -1, tick_size: int = 0) "
+              "-> dict[str, int | str]"),
+      "Reads the stream (arguments as open_source) to its end and writes it as an mmkit event file at\n"
+      "`out` (docs/event_file.md; mmkit.convert): the plain, memory-mappable event array, or with\n"
+      "`compress` zstd blocks of `block_events` events (1 .. 2^24) at zstd `level`. Bounded memory;\n"
+      "written to a temporary file renamed over `out` only when complete.\n"
+      "\n"
+      "Returns a dict: events, records, blocks (0 when plain), payload_bytes, file_bytes (int),\n"
+      "source_format (str).\n"
+      "Raises mmkit.Error naming the file on malformed input, invalid options or an I/O error (no partial\n"
+      "output is left).");
 
-  m.def("verify_event_file", &mmkit::data::verify_event_file, "path"_a);
+  m.def("verify_event_file", &mmkit::data::verify_event_file, "path"_a,
+        "Full check of an event file: header, block index and locate table, payload checksum, every block\n"
+        "decompressed, every event's record and kind, the exch_ts range and padding. Returns '' when the\n"
+        "file is sound, else the first problem as '<path> @ byte N: what'; never raises for a bad file.");
 
   m.def(
       "map_event_file",
       [](const std::string& path) {
         auto* reader = new mmkit::data::EventFileReader(path);
         nb::capsule owner(reader, [](void* p) noexcept { delete static_cast<mmkit::data::EventFileReader*>(p); });
-        std::span<const mmkit::Event> ev;
-        try {
-          ev = reader->events();
-        } catch (...) {
-          delete reader;
-          throw;
-        }
+        // Throws mmkit::Error for a compressed file; `owner` then deletes the reader (once).
+        const std::span<const mmkit::Event> ev = reader->events();
         const std::size_t shape[2] = {ev.size(), sizeof(mmkit::Event)};
         return nb::ndarray<nb::numpy, const std::uint8_t, nb::ndim<2>>(
             reinterpret_cast<const std::uint8_t*>(ev.data()), 2, shape, owner);
       },
-      "path"_a, "Zero-copy (n, 64) read-only view of a plain event file's events.");
+      "path"_a,
+      "Zero-copy (n, 64) read-only uint8 view of a plain (uncompressed) event file's events,\n"
+      "memory-mapped; the mapping lives as long as the array. View it with mmkit.EVENT_DTYPE.\n"
+      "Raises mmkit.Error naming the file when it is not a sound event file or is compressed.");
 
   m.def(
       "check_venue_bbo",
@@ -411,5 +539,14 @@ NB_MODULE(_core, m) {
         d["first_mismatch"] = c.first_mismatch;
         return d;
       },
-      "paths"_a, "impl"_a = "auto", "instrument"_a = "", "publisher"_a = -1, "tick_size"_a = 0);
+      "paths"_a, "impl"_a = "auto", "instrument"_a = "", "publisher"_a = -1, "tick_size"_a = 0,
+      nb::sig("def check_venue_bbo(paths: Sequence[str], impl: str = 'auto', instrument: str = '', "
+              "publisher: int = -1, tick_size: int = 0) -> dict[str, typing.Any]"),
+      "Replays the stream (as replay) and compares the book with the venue's own top of book wherever the\n"
+      "venue publishes one aligned with a depth update (Binance USD-M bookTicker with the same `u`): best\n"
+      "bid and ask price and quantity (mmkit.verify).\n"
+      "\n"
+      "Returns replay's dict plus bbo_points (int, points compared), bbo_mismatches (int, expected 0) and\n"
+      "first_mismatch (str: the source location and values of the first mismatch, '' if none). Raises\n"
+      "mmkit.Error as replay does.");
 }

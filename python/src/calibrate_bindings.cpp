@@ -107,8 +107,8 @@ sim::FlowModel flow_model(const std::string& s) {
 /// mode), for writing test inputs.
 sim::SyntheticMarketConfig cst_config(const nb::dict& d) {
   check_keys(d, {"symbol", "price_decimals", "tick_size", "initial_mid", "max_distance", "limit_rate_k",
-                 "limit_rate_alpha", "market_rate", "cancel_rates", "mean_order_size", "opening_orders_per_level",
-                 "duration_s", "start_ns", "seed"},
+                 "limit_rate_alpha", "limit_rates", "market_rate", "cancel_rates", "mean_order_size",
+                 "mean_market_order_size", "opening_orders_per_level", "duration_s", "start_ns", "seed"},
              "synthetic market (CST subset)");
   sim::SyntheticMarketConfig c;
   if (d.contains("symbol")) c.symbol = nb::cast<std::string>(d["symbol"]);
@@ -121,6 +121,8 @@ sim::SyntheticMarketConfig cst_config(const nb::dict& d) {
   c.market_rate = get_f(d, "market_rate", c.market_rate);
   if (d.contains("cancel_rates")) c.cancel_rates = nb::cast<std::vector<double>>(d["cancel_rates"]);
   c.mean_order_size = get_f(d, "mean_order_size", c.mean_order_size);
+  if (d.contains("limit_rates")) c.limit_rates = nb::cast<std::vector<double>>(d["limit_rates"]);
+  c.mean_market_order_size = get_f(d, "mean_market_order_size", c.mean_market_order_size);
   c.opening_orders_per_level = get_u32(d, "opening_orders_per_level", c.opening_orders_per_level);
   c.duration_s = get_f(d, "duration_s", c.duration_s);
   c.start_ns = get_i(d, "start_ns", c.start_ns);
@@ -135,8 +137,10 @@ nb::list matrix(const std::vector<std::vector<double>>& m) {
 }
 
 /// The [synthetic] settings of a config (keys of SyntheticMarketConfig, as `mmkit backtest`
-/// reads them). The Hawkes keys only in Hawkes mode (hawkes_beta a number when every pair shares
-/// one decay rate); seed and feed latency left to the run.
+/// reads them). flow always; the Hawkes keys in Hawkes mode or when they differ from the defaults
+/// (a fitted process, for switching to flow = "hawkes"; hawkes_beta a number when every pair
+/// shares one decay rate); limit_rates instead of limit_rate_k / limit_rate_alpha when given;
+/// mean_market_order_size when not 0; seed and feed latency left to the run.
 nb::dict config_dict(const sim::SyntheticMarketConfig& c) {
   nb::dict d;
   d["symbol"] = c.symbol;
@@ -144,16 +148,23 @@ nb::dict config_dict(const sim::SyntheticMarketConfig& c) {
   d["tick_size"] = c.tick_size;
   d["initial_mid"] = c.initial_mid;
   d["max_distance"] = c.max_distance;
-  d["limit_rate_k"] = c.limit_rate_k;
-  d["limit_rate_alpha"] = c.limit_rate_alpha;
+  if (c.limit_rates.empty()) {
+    d["limit_rate_k"] = c.limit_rate_k;
+    d["limit_rate_alpha"] = c.limit_rate_alpha;
+  } else {
+    d["limit_rates"] = nb::cast(c.limit_rates);  // replaces k / i^α (not written: unused)
+  }
   d["market_rate"] = c.market_rate;
   d["cancel_rates"] = nb::cast(c.cancel_rates);
   d["mean_order_size"] = c.mean_order_size;
+  if (c.mean_market_order_size != 0) d["mean_market_order_size"] = c.mean_market_order_size;
   d["opening_orders_per_level"] = c.opening_orders_per_level;
   d["duration_s"] = c.duration_s;
   d["start_ns"] = c.start_ns;
-  if (c.flow == sim::FlowModel::kHawkes) {
-    d["flow"] = "hawkes";
+  d["flow"] = c.flow == sim::FlowModel::kHawkes ? "hawkes" : "poisson";
+  const sim::SyntheticMarketConfig defaults;
+  if (c.flow == sim::FlowModel::kHawkes || c.hawkes_mu != defaults.hawkes_mu || c.hawkes_alpha != defaults.hawkes_alpha ||
+      c.hawkes_beta != defaults.hawkes_beta) {
     d["hawkes_mu"] = nb::cast(c.hawkes_mu);
     d["hawkes_alpha"] = matrix(c.hawkes_alpha);
     bool shared = true;
@@ -301,12 +312,31 @@ void bind_calibrate(nb::module_& m) {
   for (std::uint32_t t = 0; t < sim::kFlowHawkesDims; ++t) types.append(sim::to_string(static_cast<sim::FlowEventType>(t)));
   m.attr("FLOW_EVENT_TYPES") = types;
 
-  nb::class_<sim::FlowCalibration>(m, "FlowCalibration")
-      .def("to_dict", &calibration_dict)
+  nb::class_<sim::FlowCalibration>(m, "FlowCalibration",
+      "The result of calibrate_flow(): every estimate of the order-flow generator's parameters fitted on\n"
+      "an L3 stream (C++ sim::FlowCalibration; estimators and units in docs/calibration.md). Opaque; read\n"
+      "it with to_dict().")
+      .def("to_dict", &calibration_dict, nb::sig("def to_dict(self) -> dict[str, typing.Any]"),
+           "Every estimate as plain Python values (docs/calibration.md): instrument (dict), format (str),\n"
+           "start_ns, end_ns (int ns, exchange time), duration_s, initial_mid (raw price), visible_levels,\n"
+           "max_distance (ticks); per distance i = 1..max_distance (lists): limit_count, limit_exposure_s,\n"
+           "limit_rate, limit_rate_se (1/s), cancel_count, order_exposure_s, cancel_rate, cancel_rate_se (1/s\n"
+           "per order); limit_rate_k, limit_rate_alpha (power law k / i^alpha) with *_se and *_free;\n"
+           "market_rate, market_rate_se (1/s); counts (limit_orders*, market_orders_buy / _sell, executions,\n"
+           "cancels, partial_cancels, modifies_*, book_rejections, events, ...); limit_sizes, market_sizes\n"
+           "(dict: count, mean (lots), geometric_p, share_of_one, ks_distance, quantile_levels, quantiles);\n"
+           "source_tolerated (dict); hawkes (dict: fitted, note, types, counts, horizon_s, and when fitted mu,\n"
+           "alpha, beta (lists, 1/s), log_likelihood, iterations, converged, spectral_radius).")
       .def(
           "synthetic_config",
           [](const sim::FlowCalibration& c, const std::string& flow) { return config_dict(c.synthetic_config(flow_model(flow))); },
-          "flow"_a = "poisson")
+          "flow"_a = "poisson", nb::sig("def synthetic_config(self, flow: str = 'poisson') -> dict[str, typing.Any]"),
+          "The [synthetic] settings of the fitted generator for the arrival model `flow` ('poisson' or\n"
+          "'hawkes'): symbol, price_decimals, tick_size, initial_mid (raw), max_distance, limit_rate_k /\n"
+          "limit_rate_alpha or limit_rates, market_rate, cancel_rates, mean_order_size,\n"
+          "mean_market_order_size (when not 0), opening_orders_per_level, duration_s, start_ns, flow and,\n"
+          "from a Hawkes fit, hawkes_mu / hawkes_alpha / hawkes_beta. Raises mmkit.Error for an unknown flow,\n"
+          "or 'hawkes' without a Hawkes fit.")
       .def(
           "simulate_statistics",
           [](const sim::FlowCalibration& c, const std::string& flow, std::uint64_t seed, const nb::dict& options) {
@@ -321,7 +351,12 @@ void bind_calibrate(nb::module_& m) {
             }
             return statistics_dict(std::move(st));
           },
-          "flow"_a = "poisson", "seed"_a = 1, "options"_a = nb::dict());
+          "flow"_a = "poisson", "seed"_a = 1, "options"_a = nb::dict(),
+          nb::sig("def simulate_statistics(self, flow: str = 'poisson', seed: int = 1, options: dict[str, typing.Any] = {}) "
+                  "-> dict[str, typing.Any]"),
+          "flow_statistics() of the fitted market simulated (GIL released) with arrival model `flow` and\n"
+          "`seed` over the data's own span; `options` as in flow_statistics. Returns the same dict. Raises\n"
+          "mmkit.Error as synthetic_config and for unknown options.");
 
   m.def(
       "calibrate_flow",
@@ -336,7 +371,18 @@ void bind_calibrate(nb::module_& m) {
         }
         return out;
       },
-      "paths"_a, "source"_a = nb::dict(), "options"_a = nb::dict());
+      "paths"_a, "source"_a = nb::dict(), "options"_a = nb::dict(),
+      nb::sig("def calibrate_flow(paths: Sequence[str], source: dict[str, typing.Any] = {}, "
+              "options: dict[str, typing.Any] = {}) -> FlowCalibration"),
+      "Fits the order-flow generator (sim::calibrate_flow, docs/calibration.md) to the L3 stream `paths`\n"
+      "(read as one stream; LOBSTER, Databento MBO or an event file of either or of the synthetic\n"
+      "market), in C++ with the GIL released.\n"
+      "\n"
+      "source: {instrument, publisher, tick_size} as in open_source. options (all optional): max_distance\n"
+      "(ticks, 0 = auto), max_distance_cap (1000), min_visible_fraction (0.5), visible_levels (0 = auto),\n"
+      "fit_hawkes (True), hawkes_beta_shared (True), hawkes_max_events (0 = all).\n"
+      "Returns a FlowCalibration. Raises mmkit.Error for an unknown option (naming it), an L2 source, no\n"
+      "two-sided book or no time span, a fixed max_distance above max_distance_cap, and malformed input.");
 
   m.def(
       "flow_statistics",
@@ -351,7 +397,30 @@ void bind_calibrate(nb::module_& m) {
         }
         return statistics_dict(std::move(st));
       },
-      "paths"_a, "source"_a = nb::dict(), "options"_a = nb::dict());
+      "paths"_a, "source"_a = nb::dict(), "options"_a = nb::dict(),
+      nb::sig("def flow_statistics(paths: Sequence[str], source: dict[str, typing.Any] = {}, "
+              "options: dict[str, typing.Any] = {}) -> dict[str, typing.Any]"),
+      "Statistics of the stream `paths` from the book rebuilt event by event (sim::flow_statistics), in\n"
+      "C++ with the GIL released. source as in calibrate_flow; options: sample_interval_ms (1000),\n"
+      "depth_levels (5), max_spread_ticks (200).\n"
+      "\n"
+      "Returns a dict: instrument (dict), format (str), start_ns, end_ns (int ns), duration_s,\n"
+      "two_sided_s (float s), spread_time_s (1-D float64 array: seconds at a spread of n ticks, n =\n"
+      "0..max_spread_ticks, the last bin >=), mean_spread_ticks (float), depth_bid_lots, depth_ask_lots\n"
+      "(1-D float64: time-weighted mean volume of levels 1..depth_levels, lots), event_ts_ns (1-D int64\n"
+      "ns), event_type (1-D uint8, index into FLOW_EVENT_TYPES), grid_start_ns, sample_interval_ns (int\n"
+      "ns), mid (1-D float64 decimal mid at grid_start_ns + k × sample_interval_ns, NaN while a side is\n"
+      "empty), events, mid_changes, book_rejections (int).\n"
+      "Raises mmkit.Error for an unknown option, an interval <= 0, depth_levels 0 and malformed input.");
+
+  m.def(
+      "synthetic_preset", [](const std::string& name) { return config_dict(sim::synthetic_preset(name)); }, "name"_a,
+      nb::sig("def synthetic_preset(name: str) -> dict[str, typing.Any]"),
+      "The [synthetic] settings of a named parameter set (sim::synthetic_preset): 'goog2012' (the default "
+      "synthetic market) or 'cst2010'.\n"
+      "Keys as FlowCalibration.synthetic_config; names in SYNTHETIC_PRESETS. Raises mmkit.Error for any other name.");
+  m.attr("SYNTHETIC_PRESETS") = nb::cast(sim::synthetic_preset_names());
+  m.attr("DEFAULT_SYNTHETIC_PRESET") = sim::kDefaultSyntheticPreset;
 
   m.def(
       "write_synthetic_event_file",
@@ -368,7 +437,14 @@ void bind_calibrate(nb::module_& m) {
         d["records"] = s.record_count;
         return d;
       },
-      "synthetic"_a, "path"_a);
+      "synthetic"_a, "path"_a,
+      nb::sig("def write_synthetic_event_file(synthetic: dict[str, typing.Any], path: str) -> dict[str, int]"),
+      "Writes the CST (Poisson) synthetic market with the settings `synthetic` (keys: symbol,\n"
+      "price_decimals, tick_size, initial_mid, max_distance, limit_rate_k, limit_rate_alpha, limit_rates,\n"
+      "market_rate, cancel_rates, mean_order_size, mean_market_order_size, opening_orders_per_level,\n"
+      "duration_s, start_ns, seed; docs/synthetic_market.md) to an mmkit event file at `path`. Returns\n"
+      "{'events': int, 'records': int}. Raises mmkit.Error for an unknown key (naming it), invalid values\n"
+      "or an I/O error.");
 }
 
 }  // namespace mmkit::python

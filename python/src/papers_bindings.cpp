@@ -126,7 +126,19 @@ void bind_papers(nb::module_& m) {
         return out;
       },
       "seed"_a = 1, "paths"_a = 1000, "fill"_a = "linear", "timing"_a = "move-then-fill",
-      "gammas"_a = std::vector<double>{});
+      "gammas"_a = std::vector<double>{},
+      nb::sig("def paper_avellaneda_stoikov_2008(seed: int = 1, paths: int = 1000, fill: str = 'linear', "
+              "timing: str = 'move-then-fill', gammas: Sequence[float] = []) -> list[dict[str, typing.Any]]"),
+      "Avellaneda & Stoikov (2008), section 4 simulation (models/papers.h, docs/papers.md): per gamma\n"
+      "(default 0.1, 0.01, 1) the inventory strategy and the symmetric one (the inventory strategy's\n"
+      "time-average spread around the mid), `paths` paths each with common random numbers, in C++ (GIL\n"
+      "released); deterministic for a seed.\n"
+      "\n"
+      "fill: 'linear' (P = min(1, lambda dt), the paper's) or 'exponential' (1 - exp(-lambda dt));\n"
+      "timing: 'move-then-fill' (reproduces the paper's tables) or 'fill-then-move'.\n"
+      "Returns one dict per (gamma, strategy): gamma (float), strategy ('inventory' / 'symmetric'),\n"
+      "spread, profit_mean, profit_std, final_q_mean, final_q_std (float; profit = cash + q_T s_T, sample\n"
+      "standard deviations), paths (int). Raises mmkit.Error for an invalid fill, timing or parameter.");
 
   m.def(
       "paper_avellaneda_stoikov_2008_symmetric",
@@ -140,7 +152,12 @@ void bind_papers(nb::module_& m) {
         }
         return as_row(r);
       },
-      "gamma"_a, "spread"_a, "seed"_a = 1, "paths"_a = 1000, "fill"_a = "linear", "timing"_a = "move-then-fill");
+      "gamma"_a, "spread"_a, "seed"_a = 1, "paths"_a = 1000, "fill"_a = "linear", "timing"_a = "move-then-fill",
+      nb::sig("def paper_avellaneda_stoikov_2008_symmetric(gamma: float, spread: float, seed: int = 1, paths: int = 1000, "
+              "fill: str = 'linear', timing: str = 'move-then-fill') -> dict[str, typing.Any]"),
+      "One row of avellaneda_stoikov_2008 for the symmetric strategy quoting the total spread `spread`\n"
+      "(price units, finite, >= 0) around the mid; `gamma` (> 0) only labels the row. Same dict keys;\n"
+      "fill, timing as there. Raises mmkit.Error for an invalid fill, timing or parameter (paths < 2).");
 
   m.def("paper_avellaneda_stoikov_2008_tables", []() {
     nb::list out;
@@ -156,7 +173,10 @@ void bind_papers(nb::module_& m) {
       out.append(d);
     }
     return out;
-  });
+  }, nb::sig("def paper_avellaneda_stoikov_2008_tables() -> list[dict[str, typing.Any]]"),
+        "Avellaneda & Stoikov (2008) Tables 1-3 as printed: one dict per row with gamma, strategy, spread,\n"
+        "profit_mean, profit_std, final_q_mean, final_q_std (the keys of avellaneda_stoikov_2008, without\n"
+        "paths).");
 
   m.def(
       "paper_glft_2013",
@@ -170,7 +190,18 @@ void bind_papers(nb::module_& m) {
         g.Q = Q;
         return glft_dict(g, t);
       },
-      "sigma"_a = 0.3, "A"_a = 0.9, "k"_a = 0.3, "gamma"_a = 0.01, "T"_a = 600.0, "Q"_a = 30, "t"_a = 0.0);
+      "sigma"_a = 0.3, "A"_a = 0.9, "k"_a = 0.3, "gamma"_a = 0.01, "T"_a = 600.0, "Q"_a = 30, "t"_a = 0.0,
+      nb::sig("def paper_glft_2013(sigma: float = 0.3, A: float = 0.9, k: float = 0.3, gamma: float = 0.01, "
+              "T: float = 600.0, Q: int = 30, t: float = 0.0) -> dict[str, typing.Any]"),
+      "Guéant, Lehalle & Fernandez-Tapia (2013) optimal quotes per inventory q = -Q..Q at time t: exact\n"
+      "(Theorem 1, v = exp(-M (T - t)) 1), approx (closed-form approximation, section 4) and limit (T ->\n"
+      "infinity, Theorem 2), in ticks from the mid.\n"
+      "\n"
+      "Units: sigma tick / sqrt(s), A 1/s, k and gamma 1/tick, T and t s; Q lots.\n"
+      "Returns a dict: q (list[int]); exact_bid, exact_ask, approx_bid, approx_ask, limit_bid, limit_ask\n"
+      "(list of float distances, index q + Q; None where no quote exists: no bid at q = Q, no ask at q =\n"
+      "-Q); alpha = (k/2) gamma sigma^2, eta = A (1 + gamma/k)^-(1 + k/gamma) (float, Proposition 1).\n"
+      "Raises mmkit.Error unless 0 <= t <= T and the parameters are valid.");
 
   m.def(
       "paper_almgren_chriss_2001",
@@ -180,7 +211,15 @@ void bind_papers(nb::module_& m) {
         for (const double l : lambdas) out.append(ac_dict(almgren_chriss_solution(model, l)));
         return out;
       },
-      "lambdas"_a);
+      "lambdas"_a,
+      nb::sig("def paper_almgren_chriss_2001(lambdas: Sequence[float]) -> list[dict[str, typing.Any]]"),
+      "Almgren & Chriss (2001) optimal liquidation trajectory of the Table 1 example\n"
+      "(paper_almgren_chriss_2001_model) for each risk aversion lambda (1/$) in `lambdas`.\n"
+      "\n"
+      "Returns one dict per lambda: lambda, tau (days), eta_tilde, kappa_tilde, kappa (1/day), half_life\n"
+      "(days; None for lambda = 0), E (expected cost, $), V (variance, $^2), std (sqrt V, $) (float); t\n"
+      "(list, days, k = 0..N), x (holdings, shares, k = 0..N), n (trades x_{k-1} - x_k, k = 1..N). Raises\n"
+      "mmkit.Error for lambda < 0.");
 
   m.def("paper_almgren_chriss_2001_model", []() {
     const AcModel a;
@@ -194,23 +233,37 @@ void bind_papers(nb::module_& m) {
     d["eta"] = a.eta;
     d["gamma"] = a.gamma;
     return d;
-  });
+  }, nb::sig("def paper_almgren_chriss_2001_model() -> dict[str, float | int]"),
+        "The parameters of the Almgren & Chriss (2001) Table 1 example: X (shares), S0 ($/share), sigma\n"
+        "($/share/day^1/2), T (days), N (periods), epsilon ($/share), eta ($/share per share/day), gamma\n"
+        "($/share per share) (float; N int).");
 
-  m.def("paper_almgren_chriss_2001_frontier_lambdas", &almgren_chriss_frontier_lambdas, "points"_a = 61);
+  m.def("paper_almgren_chriss_2001_frontier_lambdas", &almgren_chriss_frontier_lambdas, "points"_a = 61,
+        "The lambda grid of the efficient frontier (1/$): 0 and `points` - 1 values log-spaced over [1e-8,\n"
+        "1e-4].");
 
   m.def(
       "impact_expected_cost",
       [](const std::string& spec, const std::vector<double>& t, const std::vector<double>& qty) {
         return require_model(spec)->expected_cost(schedule(t, qty));
       },
-      "model"_a, "t"_a, "qty"_a);
+      "model"_a, "t"_a, "qty"_a,
+      "Expected cost of the trade schedule (t[i], qty[i]) under the impact model `model`\n"
+      "(models/impact.h: 'almgren-chriss:gamma=..,eta=..[,epsilon=..,tau=..]',\n"
+      "'sqrt:sigma=..,V=..[,Y=..]', 'transient:kappa=..,rho=..[,lambda=..]'): sum of qty_i × (execution\n"
+      "price_i - p0), price × qty units, > 0 = cost; qty > 0 buys, < 0 sells; times non-decreasing.\n"
+      "Raises mmkit.Error for 'none' or an unknown model or key, t and qty of different lengths,\n"
+      "decreasing times, or a qty that is 0 or not finite.");
 
   m.def(
       "impact_at",
       [](const std::string& spec, double at, const std::vector<double>& t, const std::vector<double>& qty) {
         return require_model(spec)->impact(at, schedule(t, qty));
       },
-      "model"_a, "at"_a, "t"_a, "qty"_a);
+      "model"_a, "at"_a, "t"_a, "qty"_a,
+      "Price displacement (price units, + = up) at time `at` left by the trades of the schedule (t[i],\n"
+      "qty[i]) with time <= at, under the impact model `model` (as impact_expected_cost). Raises\n"
+      "mmkit.Error as impact_expected_cost.");
 }
 
 }  // namespace mmkit::python

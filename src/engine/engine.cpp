@@ -21,6 +21,8 @@
 #include "mmkit/book/l3_book.h"
 #include "mmkit/core/decimal.h"
 #include "mmkit/core/error.h"
+#include "mmkit/core/time.h"
+#include "mmkit/data/funding.h"
 #include "mmkit/metrics/metrics.h"
 #include "mmkit/models/impact.h"
 
@@ -174,7 +176,7 @@ struct ClosedOrder {
   Qty filled = 0;
 };
 
-enum class Item : std::uint8_t { kMarket, kArrival, kImmediate, kDelivery, kResponse, kTimer, kSample, kNone };
+enum class Item : std::uint8_t { kMarket, kArrival, kImmediate, kDelivery, kResponse, kTimer, kSample, kFunding, kNone };
 
 /// The engine behind the pimpl, one instantiation per book type.
 class SimBase {
@@ -191,6 +193,9 @@ class SimBase {
   [[nodiscard]] virtual Money cash() const noexcept = 0;
   [[nodiscard]] virtual const strategy::Context& context() const noexcept = 0;
   [[nodiscard]] virtual BacktestResult& result() noexcept = 0;
+  [[nodiscard]] virtual TimestampNs next_due() = 0;
+  virtual bool advance_one() = 0;
+  [[nodiscard]] virtual double mid() const noexcept = 0;
 };
 
 template <class Book>
@@ -221,7 +226,28 @@ class Sim final : public SimBase {
     fills_reported_ = kL3 && fmt.find("databento") != std::string::npos;
     markq_.resize(cfg_.markout_horizons_ns.size());
     prefetch();
+    init_funding();
   }
+
+  [[nodiscard]] TimestampNs next_due() override {
+    if (finished_) return kNoTimestamp;
+    TimestampNs t = 0;
+    return next_item(t) == Item::kNone ? kNoTimestamp : t;
+  }
+
+  bool advance_one() override {
+    if (finished_) return false;
+    TimestampNs t = 0;
+    const Item k = next_item(t);
+    if (k == Item::kNone) {
+      finish();
+      return false;
+    }
+    process(k, t);
+    return true;
+  }
+
+  [[nodiscard]] double mid() const noexcept override { return venue_mid(); }
 
   bool step(std::uint64_t n) override {
     if (finished_) return false;
@@ -297,6 +323,7 @@ class Sim final : public SimBase {
     bool cancel(ClientOrderId id) override { return s_.cancel(id); }
     bool modify(ClientOrderId id, Price p, Qty q) override { return s_.modify(id, p, q); }
     [[nodiscard]] std::uint64_t events_seen() const override { return s_.events_seen_; }
+    [[nodiscard]] strategy::FundingInfo funding() const override { return s_.funding_info(); }
 
    private:
     Sim& s_;
@@ -378,6 +405,7 @@ class Sim final : public SimBase {
       consider(Item::kTimer, next_timer_);
       consider(Item::kSample, next_sample_);
     }
+    if (market) consider(Item::kFunding, funding_next_);  // inside the data's exchange-time window
     t = best;
     return k;
   }
@@ -420,8 +448,90 @@ class Sim final : public SimBase {
         next_sample_ += cfg_.sample_interval_ns;
         take_sample();
         break;
+      case Item::kFunding:
+        settle_funding();
+        break;
       case Item::kNone:
         break;
+    }
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Funding (docs/engine.md, "Funding")
+
+  [[nodiscard]] std::string funding_range_text() const {
+    const FundingConfig& f = cfg_.funding;
+    return f.source + " covers " + format_utc(f.schedule.front().ts_ns - f.interval_ns) + " .. " +
+           format_utc(f.schedule.back().ts_ns) + " (first settlement " + format_utc(f.schedule.front().ts_ns) +
+           ", " + std::to_string(f.schedule.size()) + " settlements)";
+  }
+
+  void init_funding() {
+    const FundingConfig& f = cfg_.funding;
+    if (f.mode == FundingConfig::Mode::kNone) return;
+    if (!peek_market()) return;
+    data_start_ = batch_[bpos_].exch_ts_ns;
+    if (f.mode == FundingConfig::Mode::kConstant) {
+      const TimestampNs q = data_start_ / f.interval_ns;
+      funding_next_ = (q * f.interval_ns >= data_start_ ? q : q + 1) * f.interval_ns;
+      return;
+    }
+    if (data_start_ > f.schedule.back().ts_ns) {
+      throw Error("funding schedule " + funding_range_text() + " does not overlap the data, which starts at " +
+                  format_utc(data_start_) + " (after its last settlement)");
+    }
+    while (funding_idx_ < f.schedule.size() && f.schedule[funding_idx_].ts_ns < data_start_) ++funding_idx_;
+    funding_next_ = f.schedule[funding_idx_].ts_ns;
+  }
+
+  [[nodiscard]] double next_funding_rate() const noexcept {
+    const FundingConfig& f = cfg_.funding;
+    if (f.mode == FundingConfig::Mode::kConstant) return f.rate;
+    return funding_idx_ < f.schedule.size() ? f.schedule[funding_idx_].rate : 0.0;
+  }
+
+  [[nodiscard]] strategy::FundingInfo funding_info() const {
+    strategy::FundingInfo fi;
+    const FundingConfig& f = cfg_.funding;
+    if (f.mode == FundingConfig::Mode::kNone) return fi;
+    fi.available = true;
+    fi.interval_ns = f.interval_ns;
+    if (funding_next_ != kNever) {
+      fi.next_funding_ts = funding_next_;
+      fi.rate = next_funding_rate();
+    }
+    return fi;
+  }
+
+  // Settlement at now_ (after every other item due at or before now_): the exchange-side position
+  // pays position × mid × rate, mid = (best bid + best ask) / 2 of the replayed book now (the last
+  // two-sided one if a side is empty). Exact in Money units: rate is taken at 1e-12 resolution and
+  // the product rounded half away from zero to one Money unit.
+  void settle_funding() {
+    const FundingConfig& f = cfg_.funding;
+    const double rate = next_funding_rate();
+    const Price b = xbook_.best(Side::kBid).price, a = xbook_.best(Side::kAsk).price;
+    if (b != kNoPrice && a != kNoPrice) last_mid2_ = b + a;
+    FundingPayment p;
+    p.ts_ns = now_;
+    p.rate = rate;
+    p.position = position_;
+    p.mark = last_mid2_ == kNoPrice ? kNaN : spec_.price_to_double(last_mid2_) / 2.0;
+    if (last_mid2_ != kNoPrice && position_ != 0) {
+      const auto rate_e12 = static_cast<Money>(std::llround(rate * 1e12));
+      const Money num = static_cast<Money>(position_) * static_cast<Money>(last_mid2_) * rate_e12;
+      constexpr Money kDen = 2000;  // (1/2 for the mid) × 10^9 (Money extra scale) / 10^12
+      p.amount = num >= 0 ? (num + kDen / 2) / kDen : -((-num + kDen / 2) / kDen);
+    }
+    cash_ -= p.amount;
+    lcash_ -= p.amount;
+    funding_ += p.amount;
+    result_.funding.push_back(p);
+    if (f.mode == FundingConfig::Mode::kConstant) {
+      funding_next_ += f.interval_ns;
+    } else {
+      ++funding_idx_;
+      funding_next_ = funding_idx_ < f.schedule.size() ? f.schedule[funding_idx_].ts_ns : kNever;
     }
   }
 
@@ -1321,6 +1431,7 @@ class Sim final : public SimBase {
     const double cash = exchange::money_to_double(cash_, spec_);
     s.pnl = position_ == 0 ? cash : cash + spec_.qty_to_double(position_) * last_mid_ * spec_.multiplier();
     s.fees = exchange::money_to_double(fees_, spec_);
+    s.funding = exchange::money_to_double(funding_, spec_);
     result_.samples.push_back(s);
   }
 
@@ -1344,6 +1455,19 @@ class Sim final : public SimBase {
     result_.strategy_summary = strat_->summary();
     finished_ = true;
     metrics::compute_metrics(result_, cfg_, spec_, events_);
+    if (cfg_.funding.mode != FundingConfig::Mode::kNone) {
+      const FundingConfig& f = cfg_.funding;
+      if (f.mode == FundingConfig::Mode::kSchedule && data_start_ != kNoTimestamp &&
+          texch_ < f.schedule.front().ts_ns - f.interval_ns) {
+        throw Error("funding schedule " + funding_range_text() + " does not overlap the data, " +
+                    format_utc(data_start_) + " .. " + format_utc(texch_) + " (before its first interval)");
+      }
+      Metrics& m = result_.metrics;
+      m.funding_paid = exchange::money_to_double(funding_, spec_);
+      m.funding_settlements = result_.funding.size();
+      m.total_pnl -= m.funding_paid;
+      m.realized_pnl -= m.funding_paid;
+    }
   }
 
   // ------------------------------------------------------------------------------------------
@@ -1389,6 +1513,11 @@ class Sim final : public SimBase {
   Price fill_bid_ = kNoPrice, fill_ask_ = kNoPrice;
   Qty position_ = 0;
   Money cash_ = 0, fees_ = 0;
+  Money funding_ = 0;                  // cumulative funding paid
+  TimestampNs funding_next_ = kNever;  // next settlement (kNever: none)
+  std::size_t funding_idx_ = 0;        // kSchedule: index of the next settlement
+  TimestampNs data_start_ = kNoTimestamp;
+  Price last_mid2_ = kNoPrice;         // last two-sided best bid + best ask, raw
 
   // Strategy side.
   std::vector<OrderView> lopen_;
@@ -1421,9 +1550,55 @@ void validate(const EngineConfig& c) {
   if (c.feed_latency.constant_ns < 0 || c.feed_latency.floor_ns < 0) {
     throw Error("engine config: feed latency must be >= 0 ns");
   }
+  const FundingConfig& f = c.funding;
+  if (f.mode != FundingConfig::Mode::kNone) {
+    if (f.interval_ns <= 0) throw Error("engine config: funding interval must be > 0 ns");
+    if (!std::isfinite(f.rate)) throw Error("engine config: funding rate must be finite");
+  }
+  if (f.mode == FundingConfig::Mode::kSchedule) {
+    const std::string where = f.source.empty() ? std::string("funding schedule") : f.source;
+    if (f.schedule.empty()) throw Error(where + ": funding schedule has no settlements");
+    for (std::size_t i = 0; i < f.schedule.size(); ++i) {
+      if (!std::isfinite(f.schedule[i].rate)) {
+        throw Error(where + ": funding settlement " + std::to_string(i) + " has a non-finite rate");
+      }
+      if (i > 0 && f.schedule[i].ts_ns <= f.schedule[i - 1].ts_ns) {
+        throw Error(where + ": funding settlement times must be strictly increasing (settlement " +
+                    std::to_string(i) + ")");
+      }
+    }
+  }
 }
 
 }  // namespace
+
+FundingConfig funding_constant(double rate, TimestampNs interval_ns) {
+  if (interval_ns <= 0) throw Error("funding: interval must be > 0 (got " + std::to_string(interval_ns) + " ns)");
+  if (!std::isfinite(rate)) throw Error("funding: rate must be finite");
+  FundingConfig f;
+  f.mode = FundingConfig::Mode::kConstant;
+  f.rate = rate;
+  f.interval_ns = interval_ns;
+  f.source = "constant";
+  return f;
+}
+
+FundingConfig funding_from_file(const std::string& path) {
+  const data::FundingSeries series = data::read_funding(path);
+  if (series.rows.empty()) throw Error(path + ": funding file has no rows");
+  FundingConfig f;
+  f.mode = FundingConfig::Mode::kSchedule;
+  f.source = path;
+  f.schedule.reserve(series.rows.size());
+  for (const data::FundingRate& r : series.rows) f.schedule.push_back(FundingSettlement{r.ts_ns, r.rate});
+  if (f.schedule.size() > 1) {
+    std::vector<TimestampNs> gaps;
+    for (std::size_t i = 1; i < f.schedule.size(); ++i) gaps.push_back(f.schedule[i].ts_ns - f.schedule[i - 1].ts_ns);
+    std::nth_element(gaps.begin(), gaps.begin() + static_cast<std::ptrdiff_t>(gaps.size() / 2), gaps.end());
+    f.interval_ns = gaps[gaps.size() / 2];
+  }
+  return f;
+}
 
 struct Engine::Impl {
   std::unique_ptr<SimBase> sim;
@@ -1463,5 +1638,8 @@ Qty Engine::position() const noexcept { return impl_->sim->position(); }
 Money Engine::cash() const noexcept { return impl_->sim->cash(); }
 const strategy::Context& Engine::context() const noexcept { return impl_->sim->context(); }
 const BacktestResult& Engine::result() { return impl_->sim->result(); }
+TimestampNs Engine::next_due() { return impl_->sim->next_due(); }
+bool Engine::advance_one() { return impl_->sim->advance_one(); }
+double Engine::mid() const noexcept { return impl_->sim->mid(); }
 
 }  // namespace mmkit::engine

@@ -761,9 +761,11 @@ FlowCalibration calibrate_flow(data::EventSource& src, const CalibrationOptions&
 
 SyntheticMarketConfig FlowCalibration::synthetic_config(FlowModel flow) const {
   SyntheticMarketConfig s;
-  if (flow == FlowModel::kHawkes) {
-    if (!hawkes.fitted) throw Error("calibration: no Hawkes fit for a Hawkes-mode market (" + hawkes.note + ")");
-    s.flow = FlowModel::kHawkes;
+  if (flow == FlowModel::kHawkes && !hawkes.fitted) {
+    throw Error("calibration: no Hawkes fit for a Hawkes-mode market (" + hawkes.note + ")");
+  }
+  s.flow = flow;
+  if (hawkes.fitted) {
     s.hawkes_mu = hawkes.fit.params.mu;
     // The generator needs a positive cancel baseline (θ(i) is modulated by the cancel intensity
     // relative to its mean); a fit may put all of it in the excitation.
@@ -781,6 +783,24 @@ SyntheticMarketConfig FlowCalibration::synthetic_config(FlowModel flow) const {
   s.max_distance = max_distance;
   s.limit_rate_k = std::clamp(std::isfinite(limit_rate_k) ? limit_rate_k : 0.0, 0.0, 1e5);
   s.limit_rate_alpha = std::clamp(std::isfinite(limit_rate_alpha) ? limit_rate_alpha : 0.0, 0.0, 10.0);
+  // λ(i) explicitly (the power law cannot express rates that grow with distance): the empirical
+  // rates where E(i) > 0, a distance without exposure takes the nearest exposed one; each clamped
+  // to [10^-6, 10^5] /s (a distance with exposure but no arrival gets 10^-6). Empty when no limit
+  // order arrived (the generator then uses k = 0).
+  s.limit_rates.clear();
+  if (limit_rate_k > 0) {
+    for (std::size_t j = 0; j < limit_rate.size(); ++j) {
+      double v = kNaN;
+      for (std::size_t r = 0; r < limit_rate.size() && std::isnan(v); ++r) {
+        if (j >= r && limit_exposure_s[j - r] > 0) {
+          v = limit_rate[j - r];
+        } else if (j + r < limit_rate.size() && limit_exposure_s[j + r] > 0) {
+          v = limit_rate[j + r];
+        }
+      }
+      s.limit_rates.push_back(clamp_rate(v));
+    }
+  }
   s.market_rate = std::clamp(market_rate, 0.0, 1e5);
   // θ(i) where X(i) > 0; a distance without exposure takes the nearest one that has it.
   std::vector<double> th(cancel_rate.size(), kNaN);
@@ -805,6 +825,7 @@ SyntheticMarketConfig FlowCalibration::synthetic_config(FlowModel flow) const {
   if (order_exposure_beyond_s > 0) s.cancel_rates.push_back(clamp_rate(cancel_rate_beyond));
   if (s.cancel_rates.empty()) s.cancel_rates.push_back(1.0);
   s.mean_order_size = std::clamp(limit_sizes.count > 0 ? limit_sizes.mean : 1.0, 1.0, 1e9);
+  s.mean_market_order_size = market_sizes.count > 0 ? std::clamp(market_sizes.mean, 1.0, 1e9) : 0.0;
   double orders_per_tick = 0;
   for (const double x : order_exposure_s) orders_per_tick += x;
   orders_per_tick /= 2.0 * duration_s * static_cast<double>(std::max<std::uint32_t>(max_distance, 1));

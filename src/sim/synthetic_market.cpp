@@ -241,7 +241,11 @@ void validate_regimes(const SyntheticMarketConfig& c) {
     mult("market_rate_multiplier", g.market_rate_multiplier, false);
     mult("cancel_rate_multiplier", g.cancel_rate_multiplier, true);
     mult("size_multiplier", g.size_multiplier, true);
-    check_rate(at + "limit_rate_multiplier", c.limit_rate_k * g.limit_rate_multiplier, 0.0);
+    if (c.limit_rates.empty()) {
+      check_rate(at + "limit_rate_multiplier", c.limit_rate_k * g.limit_rate_multiplier, 0.0);
+    } else {
+      for (double l : c.limit_rates) check_rate(at + "limit_rate_multiplier", l * g.limit_rate_multiplier, 0.0);
+    }
     check_rate(at + "market_rate_multiplier", c.market_rate * g.market_rate_multiplier, 0.0);
     for (double th : c.cancel_rates) check_rate(at + "cancel_rate_multiplier", th * g.cancel_rate_multiplier, kMinCancelRate);
     for (std::uint32_t i = flow_type::kMarketBuy; i <= flow_type::kLimitAsk; ++i) {  // Hawkes baselines
@@ -249,10 +253,14 @@ void validate_regimes(const SyntheticMarketConfig& c) {
       check_rate(at + (market ? "market_rate_multiplier" : "limit_rate_multiplier"),
                  c.hawkes_mu[i] * (market ? g.market_rate_multiplier : g.limit_rate_multiplier), 0.0);
     }
-    const double size = c.mean_order_size * g.size_multiplier;
-    if (!(size >= 1 && size <= kMaxMeanOrderSize)) {
-      bad(at + "size_multiplier", "mean_order_size × size_multiplier must be in [1, " + num(kMaxMeanOrderSize) +
-                                      "] lots, got " + num(size));
+    const std::pair<const char*, double> means[] = {{"mean_order_size", c.mean_order_size},
+                                                    {"mean_market_order_size", c.mean_market_order_size}};
+    for (const auto& [key, mean] : means) {
+      const double size = mean * g.size_multiplier;
+      if (mean != 0 && !(size >= 1 && size <= kMaxMeanOrderSize)) {
+        bad(at + "size_multiplier", std::string(key) + " × size_multiplier must be in [1, " + num(kMaxMeanOrderSize) +
+                                        "] lots, got " + num(size));
+      }
     }
     check_rate(at + "tick_move_rate", g.tick_move_rate, 0.0);
   }
@@ -339,6 +347,19 @@ void validate(const SyntheticMarketConfig& c) {
   if (!std::isfinite(c.limit_rate_alpha) || c.limit_rate_alpha < 0 || c.limit_rate_alpha > 10) {
     bad("limit_rate_alpha", "must be in [0, 10], got " + num(c.limit_rate_alpha));
   }
+  if (!c.limit_rates.empty()) {
+    if (c.limit_rates.size() != c.max_distance) {
+      bad("limit_rates", "must hold one rate λ(i) per second per side for each distance i = 1..max_distance (" +
+                             std::to_string(c.max_distance) + "), got " + std::to_string(c.limit_rates.size()));
+    }
+    for (std::size_t i = 0; i < c.limit_rates.size(); ++i) {
+      const double v = c.limit_rates[i];
+      if (!std::isfinite(v) || v <= 0 || v > kMaxRate) {
+        bad("limit_rates" + index_str(i), "must be a finite rate in (0, " + num(kMaxRate) +
+                                              "] per second (distance " + std::to_string(i + 1) + "), got " + num(v));
+      }
+    }
+  }
   check_rate("market_rate", c.market_rate, 0.0);
   if (c.cancel_rates.empty()) bad("cancel_rates", "must hold at least one rate θ(1) per second");
   for (std::size_t i = 0; i < c.cancel_rates.size(); ++i) {
@@ -348,6 +369,11 @@ void validate(const SyntheticMarketConfig& c) {
       c.mean_order_size > kMaxMeanOrderSize) {
     bad("mean_order_size", "must be in [1, " + num(kMaxMeanOrderSize) + "] lots, got " +
                                num(c.mean_order_size));
+  }
+  if (!std::isfinite(c.mean_market_order_size) ||
+      (c.mean_market_order_size != 0 && (c.mean_market_order_size < 1 || c.mean_market_order_size > kMaxMeanOrderSize))) {
+    bad("mean_market_order_size", "must be 0 (= mean_order_size) or in [1, " + num(kMaxMeanOrderSize) +
+                                      "] lots, got " + num(c.mean_market_order_size));
   }
   if (2ull * c.max_distance * c.opening_orders_per_level > kMaxOpeningOrders) {
     bad("opening_orders_per_level", "2 × max_distance × opening_orders_per_level must be <= " +
@@ -386,10 +412,15 @@ class Generator final : public SyntheticMarket {
     spec_.tick_size = c.tick_size;
     spec_.lot_size = 1;
 
-    // Cont, Stoikov, Talreja (2010), eq. (4): λ(i) = k / i^α, i.e. k × shape(i).
+    // Cont, Stoikov, Talreja (2010), eq. (4): λ(i) = k / i^α, i.e. k × shape(i); with the explicit
+    // table, k = λ(1) and shape(i) = λ(i) / λ(1).
     std::vector<double> shape(c.max_distance);
-    for (std::uint32_t i = 1; i <= c.max_distance; ++i) {
-      shape[i - 1] = det::exp(-c.limit_rate_alpha * det::log(static_cast<double>(i)));
+    if (c.limit_rates.empty()) {
+      for (std::uint32_t i = 1; i <= c.max_distance; ++i) {
+        shape[i - 1] = det::exp(-c.limit_rate_alpha * det::log(static_cast<double>(i)));
+      }
+    } else {
+      for (std::uint32_t i = 0; i < c.max_distance; ++i) shape[i] = c.limit_rates[i] / c.limit_rates[0];
     }
     const RegimeParams neutral{"base", 1, 1, 1, 1, 0};
     if (c.regimes.empty()) {
@@ -480,6 +511,7 @@ class Generator final : public SyntheticMarket {
     Units market_units = 0;         // μ, one side
     std::vector<Units> theta;       // θ(i), units
     double log_q = 0;               // ln(1 − 1/mean size); 0 when the mean is 1
+    double market_log_q = 0;        // the same for market orders
     Units tick_move_units = 0;      // tick moves, one side (half the regime's rate)
     double hawkes_mu[flow_type::kCount] = {};  // Hawkes baselines (cancel types: as configured)
     double tick_move_per_side = 0;  // per second, Hawkes mode
@@ -489,8 +521,9 @@ class Generator final : public SyntheticMarket {
     Tables t;
     t.lambda_cum.resize(shape.size());
     Units cum = 0;
+    const double k = cfg_.limit_rates.empty() ? cfg_.limit_rate_k : cfg_.limit_rates[0];
     for (std::size_t i = 0; i < shape.size(); ++i) {
-      const double li = cfg_.limit_rate_k * shape[i];
+      const double li = cfg_.limit_rates.empty() ? k * shape[i] : cfg_.limit_rates[i];
       cum += to_units(li * g.limit_rate_multiplier);
       t.lambda_cum[i] = cum;
     }
@@ -502,6 +535,12 @@ class Generator final : public SyntheticMarket {
     }
     const double p = 1.0 / (cfg_.mean_order_size * g.size_multiplier);  // geometric on {1, 2, …}, mean 1/p
     t.log_q = p >= 1.0 ? 0.0 : det::log(1.0 - p);
+    if (cfg_.mean_market_order_size == 0) {
+      t.market_log_q = t.log_q;
+    } else {
+      const double pm = 1.0 / (cfg_.mean_market_order_size * g.size_multiplier);
+      t.market_log_q = pm >= 1.0 ? 0.0 : det::log(1.0 - pm);
+    }
     t.tick_move_units = to_units(g.tick_move_rate * 0.5);
     for (std::uint32_t i = 0; i < flow_type::kCount; ++i) {
       const double m = i <= flow_type::kMarketSell ? g.market_rate_multiplier
@@ -660,6 +699,10 @@ class Generator final : public SyntheticMarket {
 
   /// Geometric size on {1, 2, …} with mean mean_order_size × the regime's size_multiplier lots.
   Qty draw_size() { return tab_->log_q == 0.0 ? 1 : geometric(ln_, rng_.uniform(), tab_->log_q); }
+  /// The same with the market order mean (mean_market_order_size, or mean_order_size when 0).
+  Qty draw_market_size() {
+    return tab_->market_log_q == 0.0 ? 1 : geometric(ln_, rng_.uniform(), tab_->market_log_q);
+  }
 
   void opening_book() {
     Event* last = nullptr;
@@ -706,7 +749,7 @@ class Generator final : public SyntheticMarket {
       tolerated_.add("synthetic.market_orders_on_empty_side");
       return;
     }
-    take(s, draw_size());
+    take(s, draw_market_size());
   }
 
   /// A tick move: a market order taking every order at the best level of side s.
@@ -1113,6 +1156,49 @@ std::vector<std::vector<double>> default_regime_transition() {
 std::unique_ptr<SyntheticMarket> make_synthetic_market(const SyntheticMarketConfig& config) {
   validate(config);
   return std::make_unique<Generator>(config);
+}
+
+}  // namespace mmkit::sim
+
+namespace mmkit::sim {
+
+namespace {
+
+/// The [synthetic] section of configs/synthetic_goog.toml (mmkit calibrate-flow on LOBSTER GOOG
+/// 2012-06-21, level 10; docs/calibration.md has the command and the fit), written by
+/// mmkit.calibrate.cpp_preset; tests/python/test_calibrate.py checks that they agree.
+SyntheticMarketConfig goog2012() {
+  SyntheticMarketConfig c;
+  // goog2012: generated by mmkit.calibrate.cpp_preset from configs/synthetic_goog.toml; do not edit.
+  c.symbol = "SYN-GOOG";
+  c.price_decimals = 4;
+  c.tick_size = 100;
+  c.initial_mid = 5798150;
+  c.max_distance = 55;
+  c.limit_rates = {0.001581206, 0.002136765, 0.00209403, 0.002628221, 0.003076942, 0.003931648, 0.004700883, 0.00418806, 0.006217987, 0.005769266, 0.00664534, 0.007670987, 0.008290649, 0.01119665, 0.0115599, 0.01275649, 0.01487189, 0.01386761, 0.01551292, 0.01626122, 0.01927414, 0.02190301, 0.02444768, 0.0243005, 0.02695776, 0.03078896, 0.0313352, 0.0336819, 0.03374954, 0.03634876, 0.03599312, 0.0383081, 0.04245515, 0.04009904, 0.04190647, 0.04312218, 0.04429611, 0.04378024, 0.04444508, 0.04453309, 0.04415565, 0.0487167, 0.04679991, 0.04520991, 0.0424075, 0.04241147, 0.05095829, 0.03926124, 0.0432546, 0.04184566, 0.03563696, 0.03788664, 0.03476365, 0.03786269, 0.03174813};
+  c.market_rate = 0.1267315;
+  c.cancel_rates = {2.033851, 1.75154, 1.492178, 1.148499, 0.2163738, 0.3659229, 0.1394078, 0.1666881, 0.160436, 0.1513033, 0.1291467, 0.1274977, 0.1690125, 0.09432521, 0.09657075, 0.1079113, 0.1317812, 0.1395032, 0.1116584, 0.1100341, 0.1146201, 0.1350659, 0.1288688, 0.1365528, 0.1356104, 0.1354511, 0.1388907, 0.1368062, 0.1281818, 0.1399314, 0.1534565, 0.1334989, 0.1392428, 0.1315452, 0.1391709, 0.1318089, 0.1324999, 0.1238254, 0.1249407, 0.1159949, 0.1114056, 0.1176887, 0.1186357, 0.1220503, 0.1159581, 0.1250415, 0.1505115, 0.1319478, 0.157353, 0.1521166, 0.1339304, 0.1488299, 0.1387667, 0.1641375, 0.1581577, 0.1386946};
+  c.mean_order_size = 63.43905;
+  c.mean_market_order_size = 83.03979;
+  c.opening_orders_per_level = 1;
+  c.duration_s = 23399.86;
+  c.start_ns = 1340285400015105074;
+  c.flow = FlowModel::kPoisson;
+  c.hawkes_mu = {0.04829183, 0.05213775, 0.5360358, 0.5635656, 0.5774989, 0.5877447};
+  c.hawkes_alpha = {{0.4077186, 0.003158114, 0.003007508, 0.009546777, 0.001025891, 0.004896309}, {0.007160709, 0.3816906, 0.006858761, 0.004254631, 0.004017193, 0.001070467}, {0.4121916, 0.2776253, 0.1160247, 0.01378609, 0.3165924, 0.1505788}, {0.3360777, 0.4190951, 0.03356757, 0.1316939, 0.1734753, 0.3060394}, {0.1268064, 0.2239204, 0.3013255, 0.05504639, 0.114985, 0.0366867}, {0.2871027, 0.1175009, 0.05548293, 0.2711895, 0.04197025, 0.1497646}};
+  c.hawkes_beta.assign(flow_type::kCount, std::vector<double>(flow_type::kCount, 1135.42));
+  return c;
+}
+
+}  // namespace
+
+std::vector<std::string> synthetic_preset_names() { return {"goog2012", "cst2010"}; }
+
+SyntheticMarketConfig synthetic_preset(const std::string& name) {
+  if (name == "goog2012") return goog2012();
+  if (name == "cst2010") return SyntheticMarketConfig{};
+  throw Error(SourceLocation("synthetic market config", 0, "preset"),
+              "unknown preset '" + name + "' (known: goog2012, cst2010)");
 }
 
 }  // namespace mmkit::sim

@@ -127,6 +127,12 @@ QuotingSettings resolve_quoting(const QuotingParams& p, const InstrumentSpec& sp
     s.min_requote_interval_ns = seconds_to_ns(*p.min_requote_interval_ms * 1e-3);
   }
   if (p.requote_with_modify) s.use_modify = *p.requote_with_modify;
+  ModuleDefaults md{s.order_qty, s.max_position, 0};
+  if (std::isfinite(profile.median_trade_qty) && std::isfinite(profile.trades_per_second)) {
+    md.volume_per_s = std::max(0.0, profile.median_trade_qty * profile.trades_per_second) /
+                      static_cast<double>(pow10(spec.qty_decimals));
+  }
+  s.modules = resolve_modules(p.modules, spec, md, strategy);
   return s;
 }
 
@@ -138,6 +144,7 @@ void append_quoting_params(const QuotingSettings& s, const InstrumentSpec& spec,
   out["requote_on"] = std::string(s.trigger == RequoteTrigger::kBook ? "book" : "timer");
   out["min_requote_interval_ms"] = static_cast<double>(s.min_requote_interval_ns) * 1e-6;
   out["requote_with_modify"] = s.use_modify;
+  append_module_params(s.modules, out);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -147,6 +154,15 @@ void build_quote_levels(double bid_raw, double ask_raw, std::size_t levels,
                         const book::Level& best_ask, Qty position, const QuotingSettings& s,
                         const InstrumentSpec& spec, std::vector<QuoteLevel>& bids,
                         std::vector<QuoteLevel>& asks) {
+  build_quote_levels(bid_raw, ask_raw, levels, spacing_ticks, best_bid, best_ask, position, s, spec,
+                     s.order_qty, s.order_qty, bids, asks);
+}
+
+void build_quote_levels(double bid_raw, double ask_raw, std::size_t levels,
+                        std::int64_t spacing_ticks, const book::Level& best_bid,
+                        const book::Level& best_ask, Qty position, const QuotingSettings& s,
+                        const InstrumentSpec& spec, Qty bid_qty, Qty ask_qty,
+                        std::vector<QuoteLevel>& bids, std::vector<QuoteLevel>& asks) {
   bids.clear();
   asks.clear();
   const Price tick = std::max<Price>(spec.tick_size, 1);
@@ -164,7 +180,7 @@ void build_quote_levels(double bid_raw, double ask_raw, std::size_t levels,
     for (std::size_t i = 0; i < levels; ++i) {
       const Price px = b0 - static_cast<Price>(i) * step;
       if (px <= 0) break;
-      Qty q = std::min(s.order_qty, room);
+      Qty q = std::min(bid_qty, room);
       q -= q % lot;
       if (q <= 0) break;
       bids.push_back(QuoteLevel{px, q});
@@ -176,13 +192,47 @@ void build_quote_levels(double bid_raw, double ask_raw, std::size_t levels,
     for (std::size_t i = 0; i < levels; ++i) {
       const Price px = a0 + static_cast<Price>(i) * step;
       if (px <= 0) break;
-      Qty q = std::min(s.order_qty, room);
+      Qty q = std::min(ask_qty, room);
       q -= q % lot;
       if (q <= 0) break;
       asks.push_back(QuoteLevel{px, q});
       room -= q;
     }
   }
+}
+
+void compose_external(const ExternalAdjust& e, double bid_raw, double ask_raw, double tick,
+                      QuoteAdjust& a) noexcept {
+  const QuoteAdjust& x = e.adjust;
+  a.spread_mult *= x.spread_mult;
+  a.center_shift_ticks += x.center_shift_ticks;
+  if (e.skew_half_spreads != 0 && std::isfinite(bid_raw) && std::isfinite(ask_raw)) {
+    a.center_shift_ticks += e.skew_half_spreads * 0.5 * (ask_raw - bid_raw) / tick;
+  }
+  a.bid_size_mult *= x.bid_size_mult;
+  a.ask_size_mult *= x.ask_size_mult;
+  if (x.order_qty > 0) a.order_qty = x.order_qty;
+  a.quote_bid = a.quote_bid && x.quote_bid;
+  a.quote_ask = a.quote_ask && x.quote_ask;
+  a.freeze = a.freeze || x.freeze;
+  a.kill = a.kill || x.kill;
+}
+
+void apply_adjust(const QuoteAdjust& a, double mid_raw, double tick, double& bid_raw,
+                  double& ask_raw) noexcept {
+  const bool hb = std::isfinite(bid_raw), ha = std::isfinite(ask_raw);
+  const double ref = hb && ha ? 0.5 * (bid_raw + ask_raw) : mid_raw;
+  const double center = ref + a.center_shift_ticks * tick;
+  bid_raw = hb && a.quote_bid ? center - (ref - bid_raw) * a.spread_mult : kNaN;
+  ask_raw = ha && a.quote_ask ? center + (ask_raw - ref) * a.spread_mult : kNaN;
+}
+
+Qty adjusted_size(Qty base, double mult, Qty lot) noexcept {
+  lot = std::max<Qty>(lot, 1);
+  if (!(mult > 0) || base <= 0) return 0;
+  const double x = std::floor(static_cast<double>(base) * mult / static_cast<double>(lot) + 1e-9);
+  const Qty q = static_cast<Qty>(std::min(x, 9.0e15)) * lot;
+  return std::max(q, lot);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -307,9 +357,38 @@ QuotingStrategy::QuotingStrategy(const QuotingSettings& settings, const Instrume
       last_mid_(kNaN),
       manager_(settings, spec),
       levels_(levels),
-      spacing_ticks_(level_spacing_ticks) {
+      spacing_ticks_(level_spacing_ticks),
+      pipeline_(settings.modules, spec),
+      model_bid_(kNaN),
+      model_ask_(kNaN),
+      money_per_raw_(exchange::money_to_double(exchange::notional(1, 1), spec)) {
   bids_.reserve(levels);
   asks_.reserve(levels);
+}
+
+double QuotingStrategy::pnl(Context& ctx, double mid_raw) const {
+  return exchange::money_to_double(ctx.cash(), spec_) +
+         static_cast<double>(ctx.position()) * mid_raw * money_per_raw_;
+}
+
+void QuotingStrategy::flatten(Context& ctx) {
+  manager_.cancel_all(ctx, Side::kNone);
+  const Qty pos = ctx.position();
+  if (pos == 0 || flatten_id_ != 0) return;
+  OrderRequest r;
+  r.side = pos > 0 ? Side::kAsk : Side::kBid;
+  r.qty = pos > 0 ? pos : -pos;
+  r.type = exchange::OrderType::kMarket;
+  r.tif = exchange::TimeInForce::kIoc;
+  flatten_id_ = ctx.submit(r);
+  ++flatten_orders_;
+}
+
+Params QuotingStrategy::summary() const {
+  if (pipeline_.empty()) return {};
+  Params p = pipeline_.summary();
+  p["modules.flatten_orders"] = static_cast<std::int64_t>(flatten_orders_);
+  return p;
 }
 
 void QuotingStrategy::note_time(Context& ctx) {
@@ -320,27 +399,49 @@ void QuotingStrategy::on_book_update(Context& ctx) {
   note_time(ctx);
   const BookView& b = ctx.book();
   const book::Level bb = b.best(Side::kBid), ba = b.best(Side::kAsk);
-  if (bb.price != kNoPrice && ba.price != kNoPrice && bb.price < ba.price) {
+  const bool valid = bb.price != kNoPrice && ba.price != kNoPrice && bb.price < ba.price;
+  if (valid) {
     last_mid_ = 0.5 * (static_cast<double>(bb.price) + static_cast<double>(ba.price));
     observe_book(ctx, last_mid_);
   }
+  if (!pipeline_.empty()) pipeline_.on_book(ctx, valid ? last_mid_ : kNaN);
   if (settings_.trigger == RequoteTrigger::kBook) maybe_requote(ctx);
 }
 
 void QuotingStrategy::on_trade(Context& ctx, const TradeView& t) {
   note_time(ctx);
   observe_trade(ctx, t, last_mid_);
+  if (!pipeline_.empty()) pipeline_.on_trade(ctx, t, last_mid_);
 }
 
 void QuotingStrategy::on_timer(Context& ctx) {
   note_time(ctx);
   observe_time(ctx);
+  if (!pipeline_.empty()) pipeline_.on_timer(ctx, last_mid_);
   if (settings_.trigger == RequoteTrigger::kTimer) maybe_requote(ctx);
 }
 
-void QuotingStrategy::on_order_update(Context&, const OrderUpdate& u) { manager_.on_order_update(u); }
+void QuotingStrategy::on_order_update(Context& ctx, const OrderUpdate& u) {
+  manager_.on_order_update(u);
+  if (flatten_id_ != 0 && u.order_id == flatten_id_ &&
+      (u.status == exchange::OrderStatus::kFilled || u.status == exchange::OrderStatus::kCanceled ||
+       u.status == exchange::OrderStatus::kRejected)) {
+    flatten_id_ = 0;
+  }
+  if (!pipeline_.empty()) pipeline_.on_order_update(ctx, u);
+}
 
-void QuotingStrategy::on_fill(Context&, const Fill&) { dirty_ = true; }
+void QuotingStrategy::set_external_adjust(const ExternalAdjust& e) noexcept {
+  if (e == external_) return;
+  external_ = e;
+  external_on_ = !e.identity();
+  dirty_ = true;
+}
+
+void QuotingStrategy::on_fill(Context& ctx, const Fill& f) {
+  dirty_ = true;
+  if (!pipeline_.empty()) pipeline_.on_fill(ctx, f, last_mid_);
+}
 
 void QuotingStrategy::maybe_requote(Context& ctx) {
   if (!dirty_ && last_requote_ns_ != kNoTimestamp &&
@@ -360,6 +461,51 @@ void QuotingStrategy::requote(Context& ctx) {
   const double mid = 0.5 * (static_cast<double>(bb.price) + static_cast<double>(ba.price));
   double bid = kNaN, ask = kNaN;
   const Decision d = model_quotes(ctx, mid, bid, ask);
+  model_bid_ = bid;
+  model_ask_ = ask;
+  if (!pipeline_.empty() || external_on_) {
+    if (external_on_ && d == Decision::kQuote && external_.override_model) {
+      bid = mid - external_.bid_offset_ticks * tick_;
+      ask = mid + external_.ask_offset_ticks * tick_;
+    }
+    if (!pipeline_.empty()) {
+      QuoteInputs in;
+      in.now = ctx.now();
+      in.mid_raw = mid;
+      in.tick = tick_;
+      in.position = ctx.position();
+      in.order_qty = settings_.order_qty;
+      in.max_position = settings_.max_position;
+      in.pnl = pnl(ctx, mid);
+      last_adjust_ = pipeline_.adjust(ctx, in);
+    } else {
+      last_adjust_ = QuoteAdjust{};
+    }
+    if (external_on_) compose_external(external_, bid, ask, tick_, last_adjust_);
+    if (last_adjust_.kill) {
+      bids_.clear();
+      asks_.clear();
+      flatten(ctx);
+      return;
+    }
+    if (last_adjust_.freeze) {
+      bids_.clear();
+      asks_.clear();
+      manager_.cancel_all(ctx, Side::kNone);
+      return;
+    }
+    if (d == Decision::kQuote && !last_adjust_.identity()) {
+      apply_adjust(last_adjust_, mid, tick_, bid, ask);
+      const Qty base = last_adjust_.order_qty > 0 ? last_adjust_.order_qty : settings_.order_qty;
+      const Qty lot = std::max<Qty>(spec_.lot_size, 1);
+      build_quote_levels(bid, ask, levels_, spacing_ticks_, bb, ba, ctx.position(), settings_,
+                         spec_, adjusted_size(base, last_adjust_.bid_size_mult, lot),
+                         adjusted_size(base, last_adjust_.ask_size_mult, lot), bids_, asks_);
+      manager_.sync(ctx, Side::kBid, bids_);
+      manager_.sync(ctx, Side::kAsk, asks_);
+      return;
+    }
+  }
   if (d == Decision::kHold) return;
   if (d == Decision::kNoQuote) {
     bids_.clear();

@@ -13,6 +13,7 @@
 #include "mmkit/strategy/execution.h"
 #include "mmkit/strategy/glft.h"
 #include "mmkit/strategy/order_list.h"
+#include "mmkit/rl/policy.h"
 #include "mmkit/strategy/spread_quoter.h"
 
 namespace mmkit::strategy {
@@ -26,7 +27,7 @@ double BookView::mid() const {
 namespace {
 
 constexpr const char* kStrategyNames[] = {"avellaneda-stoikov", "glft", "spread-quoter",
-                                          "order-list", "twap", "vwap", "pov", "almgren-chriss",
+                                          "order-list", "rl-policy", "twap", "vwap", "pov", "almgren-chriss",
                                           "adaptive"};
 
 const char* type_name(const ParamValue& v) {
@@ -87,6 +88,11 @@ class ParamReader {
     q.requote_on = string("requote_on");
     q.min_requote_interval_ms = number("min_requote_interval_ms");
     q.requote_with_modify = boolean("requote_with_modify");
+    for (const auto& [name, value] : params_) {
+      if (!is_module_param(name)) continue;
+      asked_.emplace(name);
+      q.modules.emplace(name, value);
+    }
     return q;
   }
 
@@ -194,6 +200,7 @@ std::unique_ptr<Strategy> make_strategy(const std::string& name, const Params& p
   if (name == "glft") return build_glft(r, spec, profile);
   if (name == "spread-quoter") return build_spread_quoter(r, spec, profile);
   if (name == "order-list") return build_order_list(r, spec, profile);
+  if (name == "rl-policy") return rl::make_rl_policy(params, spec, profile);
   std::string m = "unknown strategy '" + name + "'; accepted: ";
   bool first = true;
   for (const char* n : kStrategyNames) {

@@ -602,6 +602,12 @@ TEST(CalibrateFlowRecovery, FittedConfigReproducesTheGenerator) {
   ASSERT_EQ(s.cancel_rates.size(), t.max_distance + 1);  // θ(1..8) and the pooled rate beyond
   EXPECT_DOUBLE_EQ(s.cancel_rates.back(), c.cancel_rate_beyond);
   EXPECT_DOUBLE_EQ(s.mean_order_size, c.limit_sizes.mean);
+  // The explicit λ(i) table (every distance was exposed here) and the market orders' own size law.
+  ASSERT_EQ(s.limit_rates.size(), t.max_distance);
+  for (std::size_t j = 0; j < s.limit_rates.size(); ++j) EXPECT_DOUBLE_EQ(s.limit_rates[j], c.limit_rate[j]) << j;
+  EXPECT_DOUBLE_EQ(s.mean_market_order_size, c.market_sizes.mean);
+  EXPECT_EQ(s.flow, FlowModel::kPoisson);
+  EXPECT_EQ(s.hawkes_alpha, SyntheticMarketConfig{}.hawkes_alpha);  // no Hawkes fit: the defaults
   EXPECT_EQ(s.start_ns, c.start_ns);
   EXPECT_DOUBLE_EQ(s.duration_s, c.duration_s);
   EXPECT_GE(s.opening_orders_per_level, 1u);
@@ -677,6 +683,11 @@ TEST(CalibrateFlowRecovery, HawkesFitOfTheSyntheticFlowMatchesItsRatesAndItsCanc
   for (int i = 0; i < 6; ++i) EXPECT_NEAR(hc.hawkes_mu[i], p.mu[i], 1e-6);
   EXPECT_NO_THROW((void)make_synthetic_market(hc));
   EXPECT_THROW((void)known_fit().synthetic_config(FlowModel::kHawkes), Error);  // fitted without Hawkes
+  // A Poisson config carries the fitted process too (flow = hawkes switches to it).
+  const SyntheticMarketConfig pc = c.synthetic_config();
+  EXPECT_EQ(pc.flow, FlowModel::kPoisson);
+  EXPECT_EQ(pc.hawkes_alpha, p.alpha);
+  EXPECT_EQ(pc.hawkes_mu, hc.hawkes_mu);
 }
 
 // ---------------------------------------------------------------------------------------------

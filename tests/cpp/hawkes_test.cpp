@@ -12,6 +12,7 @@
 
 #include "mmkit/core/error.h"
 #include "mmkit/sim/hawkes.h"
+#include "mmkit/sim/synthetic_market.h"
 
 namespace mmkit::sim {
 namespace {
@@ -108,17 +109,21 @@ struct Information {
   std::vector<double> values, se;
 };
 
+/// `interior_only`: leaves out the baselines and branching ratios at the bound 0 (held fixed; the
+/// information of the others is that of the model restricted to the face the maximum lies on).
 Information observed_information(const HawkesParams& at, const std::vector<PointEvent>& ev, double horizon,
-                                 bool beta_shared) {
+                                 bool beta_shared, bool interior_only = false) {
   const std::size_t d = at.dims();
   Information info;
   std::vector<std::function<double&(HawkesParams&)>> ref;
   for (std::size_t i = 0; i < d; ++i) {
+    if (interior_only && !(at.mu[i] > 0)) continue;
     info.names.push_back("mu[" + std::to_string(i) + "]");
     ref.push_back([i](HawkesParams& p) -> double& { return p.mu[i]; });
   }
   for (std::size_t i = 0; i < d; ++i) {
     for (std::size_t j = 0; j < d; ++j) {
+      if (interior_only && !(at.alpha[i][j] > 0)) continue;
       info.names.push_back("alpha[" + std::to_string(i) + "][" + std::to_string(j) + "]");
       ref.push_back([i, j](HawkesParams& p) -> double& { return p.alpha[i][j]; });
     }
@@ -444,6 +449,63 @@ TEST(HawkesFit, IsDeterministic) {
   EXPECT_EQ(a.params.alpha, b.params.alpha);
   EXPECT_EQ(a.params.beta, b.params.beta);
   EXPECT_EQ(a.iterations, b.iterations);
+}
+
+}  // namespace
+}  // namespace mmkit::sim
+
+namespace mmkit::sim {
+namespace {
+
+/// A 6-type process shaped like the synthetic market's flow (market buy / sell, limit bid / ask,
+/// cancel bid / ask; synthetic_market.h), every pair exciting a little so that the maximum is
+/// inside the parameter space and the observed information gives the standard errors.
+HawkesParams six_types() {
+  HawkesParams p;
+  p.mu = {0.5, 0.5, 3.0, 3.0, 2.5, 2.5};
+  p.alpha.assign(6, std::vector<double>(6, 0.03));
+  for (std::size_t i = 0; i < 6; ++i) p.alpha[i][i] = 0.3;
+  p.alpha[2][1] = p.alpha[3][0] = 0.2;  // replenishment after market orders
+  p.beta.assign(6, std::vector<double>(6, 4.0));
+  return p;
+}
+
+TEST(HawkesFit, ShortSixTypeFlowsConvergeAndRecoverTheParametersWithinTheirStandardErrors) {
+  // Short flows of the synthetic market's own 6-type Hawkes process (SyntheticMarketConfig's
+  // defaults: many pairs without excitation, so many estimates end on the bound 0): 20 s, ~700
+  // events, 43 parameters. Before the optimizer was scaled by the Fisher information and the
+  // baselines moved to their natural scale, 8 of these 20 fits hit the iteration cap (L-BFGS with
+  // a multiple of the identity as initial inverse Hessian, on curvatures that differ by orders
+  // of magnitude) and reported converged = false.
+  const SyntheticMarketConfig market;
+  const HawkesParams sparse{market.hawkes_mu, market.hawkes_alpha, market.hawkes_beta};
+  for (std::uint64_t seed = 1; seed <= 20; ++seed) {
+    exchange::Rng rng(seed);
+    const auto ev = simulate_hawkes(sparse, 20, rng);
+    const HawkesFit fit = fit_hawkes(ev, 20, 6, true);
+    EXPECT_TRUE(fit.converged) << "seed " << seed << ", " << ev.size() << " events, " << fit.iterations << " iterations";
+    EXPECT_LT(fit.iterations, 1000u) << "seed " << seed;
+    EXPECT_GE(fit.log_likelihood, hawkes_log_likelihood(sparse, ev, 20)) << "seed " << seed;  // a maximum
+  }
+  // Recovery: 60 s of a process where every pair excites a little, so that the truth is inside
+  // the parameter space; every estimate off the bound within 4 standard errors (observed
+  // information of the model restricted to the face the maximum lies on).
+  const HawkesParams truth = six_types();
+  const double horizon = 60;
+  exchange::Rng rng(1);
+  const auto ev = simulate_hawkes(truth, horizon, rng);
+  const HawkesFit fit = fit_hawkes(ev, horizon, 6, true);
+  EXPECT_TRUE(fit.converged);
+  EXPECT_GE(fit.log_likelihood, hawkes_log_likelihood(truth, ev, horizon));
+  const Information info = observed_information(fit.params, ev, horizon, true, true);
+  std::printf("[hawkes] short 6-type flow: %zu events, %u iterations, %zu of 43 parameters off the bound\n", ev.size(),
+              fit.iterations, info.names.size());
+  for (std::size_t a = 0; a < info.names.size(); ++a) {
+    const double t = true_value(truth, info.names[a]);
+    EXPECT_LE(std::fabs(info.values[a] - t), 4 * info.se[a]) << info.names[a] << " fit " << info.values[a] << " se " << info.se[a];
+  }
+  EXPECT_GE(info.names.size(), 30u);
+  EXPECT_LT(fit.params.spectral_radius(), 1);
 }
 
 }  // namespace

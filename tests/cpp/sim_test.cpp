@@ -215,11 +215,12 @@ struct LongRun {
   data::Counters tolerated;
 };
 
-const LongRun& long_run() {
-  static const LongRun run = [] {
+/// Generates `cfg` and replays it into an L3Book, checking the invariants and collecting the
+/// statistics.
+LongRun collect(const SyntheticMarketConfig& cfg) {
+  {
     LongRun r;
-    r.cfg.duration_s = 7200;
-    r.cfg.feed_latency_ns = 5'000;
+    r.cfg = cfg;
     r.seconds = r.cfg.duration_s;
     for (auto& v : r.limit_at) v.assign(r.cfg.max_distance + 1, 0);
     r.cancel_at.assign(LongRun::kMaxD + 1, 0);
@@ -375,6 +376,33 @@ const LongRun& long_run() {
     profile(static_cast<double>(end_ns - prev_ts) * 1e-9);
     r.tolerated = src->tolerated();
     return r;
+  }
+}
+
+const LongRun& long_run() {
+  static const LongRun run = [] {
+    SyntheticMarketConfig c;
+    c.duration_s = 7200;
+    c.feed_latency_ns = 5'000;
+    return collect(c);
+  }();
+  return run;
+}
+
+/// 4 h of a market with an explicit limit_rates table that grows with distance (the LOBSTER GOOG
+/// shape, which k / i^α cannot express) and market orders larger than limit orders.
+const LongRun& table_run() {
+  static const LongRun run = [] {
+    SyntheticMarketConfig c;
+    c.duration_s = 14'400;
+    c.max_distance = 8;
+    c.limit_rates = {0.4, 0.6, 0.9, 1.2, 1.6, 2.0, 2.2, 1.8};
+    c.cancel_rates = {0.9, 0.5, 0.3, 0.25, 0.2, 0.2, 0.2, 0.2, 0.15};
+    c.market_rate = 0.3;
+    c.mean_order_size = 4;
+    c.mean_market_order_size = 9;
+    c.limit_rate_k = 50;  // not used with the table
+    return collect(c);
   }();
   return run;
 }
@@ -429,6 +457,68 @@ TEST(SyntheticMarketLongRun, OrderSizesAreGeometricWithTheConfiguredMean) {
     const double m = static_cast<double>(r.market[0] + r.market[1]);
     EXPECT_TRUE(within_sd(static_cast<double>(r.market_size_sum) / m, r.cfg.mean_order_size, sd_size / std::sqrt(m)));
   }
+}
+
+TEST(SyntheticMarketTable, LimitOrderArrivalRateAtDistanceIIsTheTableEntry) {
+  const LongRun& r = table_run();
+  EXPECT_EQ(r.violations, 0u);
+  for (const std::string& f : r.failures) ADD_FAILURE() << f;
+  for (std::uint32_t i = 1; i <= r.cfg.max_distance; ++i) {
+    const double expected = r.cfg.limit_rates[i - 1] * r.seconds;  // Poisson: sd = sqrt(mean)
+    for (int s = 0; s < 2; ++s) {
+      EXPECT_TRUE(within_sd(static_cast<double>(r.limit_at[s][i]), expected, std::sqrt(expected)))
+          << (s == 0 ? "bid" : "ask") << " limit orders at distance " << i;
+    }
+  }
+}
+
+TEST(SyntheticMarketTable, MarketOrdersHaveTheirOwnGeometricMeanSize) {
+  const LongRun& r = table_run();
+  ASSERT_EQ(r.tolerated.get("synthetic.market_qty_beyond_book"), 0u) << "the book ran out under a market order";
+  const double m = static_cast<double>(r.market[0] + r.market[1]);
+  const double pm = 1.0 / r.cfg.mean_market_order_size;
+  EXPECT_TRUE(within_sd(static_cast<double>(r.market_size_sum) / m, r.cfg.mean_market_order_size,
+                        std::sqrt((1 - pm) / (pm * pm)) / std::sqrt(m)));
+  const double n = static_cast<double>(r.limits);
+  const double p = 1.0 / r.cfg.mean_order_size;
+  EXPECT_TRUE(within_sd(static_cast<double>(r.size_sum) / n, r.cfg.mean_order_size, std::sqrt((1 - p) / (p * p)) / std::sqrt(n)));
+  EXPECT_TRUE(within_sd(static_cast<double>(r.size_one) / n, p, std::sqrt(p * (1 - p) / n)));
+}
+
+TEST(SyntheticMarket, ATableOfEqualRatesGivesThePowerLawStreamWithAlphaZero) {
+  // λ(i) = k for every i both ways: the same integer rates, so the same bytes; and the market
+  // order mean equal to mean_order_size is the default (0) stream too.
+  SyntheticMarketConfig power = short_config(900);
+  power.limit_rate_alpha = 0;
+  SyntheticMarketConfig table = power;
+  table.limit_rates.assign(table.max_distance, power.limit_rate_k);
+  table.limit_rate_k = 123;  // not used with the table
+  table.mean_market_order_size = power.mean_order_size;
+  const std::vector<Event> a = generate(power);
+  EXPECT_TRUE(same_bytes(a, generate(table)));
+  table.limit_rates[3] *= 2;
+  EXPECT_FALSE(same_bytes(a, generate(table)));
+}
+
+TEST(SyntheticMarket, GoogPresetRunsWithItsFittedRates) {
+  SyntheticMarketConfig c = synthetic_preset("goog2012");
+  EXPECT_EQ(synthetic_preset(kDefaultSyntheticPreset).symbol, "SYN-GOOG");
+  ASSERT_EQ(c.limit_rates.size(), c.max_distance);
+  EXPECT_GT(c.limit_rates.back(), 10 * c.limit_rates.front());  // GOOG's rates grow with distance
+  EXPECT_GT(c.mean_market_order_size, c.mean_order_size);
+  c.duration_s = 600;
+  book::ReplaySummary s;
+  ASSERT_NO_THROW(s = book::replay(*make_synthetic_market(c)));
+  EXPECT_GT(s.events, 1000u);
+  EXPECT_TRUE(same_bytes(generate(synthetic_preset("cst2010")), generate(SyntheticMarketConfig{})));
+  try {
+    (void)synthetic_preset("goog");
+    ADD_FAILURE() << "no error for an unknown preset";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.where().field, "preset");
+    EXPECT_NE(std::string(e.what()).find("cst2010"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(synthetic_preset_names(), (std::vector<std::string>{"goog2012", "cst2010"}));
 }
 
 TEST(SyntheticMarketLongRun, CancelRatePerOrderAtDistanceIIsThetaI) {
@@ -606,6 +696,14 @@ TEST(SyntheticMarketConfig, BadValuesThrowNamingTheField) {
       {"start_ns", [](auto& c) { c.start_ns = -1; }},
       {"start_ns", [](auto& c) { c.start_ns = INT64_MAX - 10; }},
       {"feed_latency_ns", [](auto& c) { c.feed_latency_ns = -1; }},
+      {"limit_rates", [](auto& c) { c.limit_rates.assign(9, 1.0); }},  // max_distance is 10
+      {"limit_rates[3]", [](auto& c) { c.limit_rates.assign(10, 1.0); c.limit_rates[3] = 0; }},
+      {"limit_rates[0]", [](auto& c) { c.limit_rates.assign(10, 1.0); c.limit_rates[0] = -2; }},
+      {"limit_rates[9]", [nan](auto& c) { c.limit_rates.assign(10, 1.0); c.limit_rates[9] = nan; }},
+      {"limit_rates[5]", [](auto& c) { c.limit_rates.assign(10, 1.0); c.limit_rates[5] = INFINITY; }},
+      {"mean_market_order_size", [](auto& c) { c.mean_market_order_size = 0.5; }},
+      {"mean_market_order_size", [](auto& c) { c.mean_market_order_size = -3; }},
+      {"mean_market_order_size", [nan](auto& c) { c.mean_market_order_size = nan; }},
   };
   for (const Case& k : cases) {
     SyntheticMarketConfig c;

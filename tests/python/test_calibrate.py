@@ -6,6 +6,7 @@ import math
 import re
 import tomllib
 import zipfile
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -87,6 +88,12 @@ def test_command_recovers_the_parameters_of_a_known_synthetic_market(known_run):
     assert len(syn["cancel_rates"]) == 9  # θ(1..8) + the pooled rate beyond
     assert syn["cancel_rates"][8] == pytest.approx(0.2, abs=Z * math.sqrt(0.2 / fit["order_exposure_beyond_s"]))
     assert syn["mean_order_size"] == pytest.approx(fit["limit_sizes"]["mean"], rel=1e-6)
+    # λ(i) written explicitly (the power law is not: the generator would not use it), and the
+    # market orders' own mean size.
+    assert syn["limit_rates"] == pytest.approx(fit["limit_rate"], rel=1e-6)
+    assert "limit_rate_k" not in syn and "limit_rate_alpha" not in syn
+    assert syn["mean_market_order_size"] == pytest.approx(fit["market_sizes"]["mean"], rel=1e-6)
+    assert syn["flow"] == "poisson" and "hawkes_mu" not in syn  # --no-hawkes: nothing to carry
     header = out.read_text().split("[synthetic]")[0]
     assert "# command: mmkit calibrate-flow" in header and "known.mmk" in header and "# date:" in header
 
@@ -221,3 +228,37 @@ def test_bad_input_raises_mmkit_error(data_dir, tmp_path):
                                     "--flow", "gbm"], catch_exceptions=False)
     with pytest.raises(mmkit.Error, match="unknown synthetic market"):
         cal.write_synthetic_events(tmp_path / "x.mmk", regimes=1)
+
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def test_default_synthetic_market_is_the_goog_fit_of_configs_synthetic_goog_toml():
+    # One source of truth: the C++ preset "goog2012" (the default market) is the [synthetic]
+    # section of configs/synthetic_goog.toml, number for number, and its source block is what
+    # cpp_preset generates from that TOML.
+    toml = tomllib.loads((REPO / "configs" / "synthetic_goog.toml").read_text())["synthetic"]
+    assert mmkit._core.DEFAULT_SYNTHETIC_PRESET == "goog2012"
+    assert mmkit._core.synthetic_preset("goog2012") == toml
+    block = cal.cpp_preset(toml, "goog2012")
+    assert block in (REPO / "src" / "sim" / "synthetic_market.cpp").read_text()
+    assert len(toml["limit_rates"]) == toml["max_distance"]
+    cst = mmkit._core.synthetic_preset("cst2010")
+    assert cst["symbol"] == "SYNTH" and cst["limit_rate_k"] == 1.92 and "limit_rates" not in cst
+
+
+def test_backtest_without_data_runs_the_goog_market_and_cst2010_by_name():
+    res = mmkit.backtest(strategy="spread-quoter", synthetic={"duration_s": 120})
+    assert res.instrument["symbol"] == "SYN-GOOG" and res.metrics["events"] > 200
+    assert res.metrics["start_ns"] >= 1_340_285_400_000_000_000  # 2012-06-21 13:30 UTC, the fitted session
+    old = mmkit.backtest(strategy="spread-quoter", synthetic={"preset": "cst2010", "duration_s": 120})
+    assert old.instrument["symbol"] == "SYNTH"
+    with pytest.raises(mmkit.Error, match="preset"):
+        mmkit.backtest(strategy="spread-quoter", synthetic={"preset": "goog"})
+    with pytest.raises(mmkit.Error, match="limit_rates"):  # the table must match max_distance
+        mmkit.backtest(strategy="spread-quoter", synthetic={"max_distance": 20, "duration_s": 60})
+    # The power law replaces the preset's table; mean_order_size alone sizes market orders too.
+    res = mmkit.backtest(strategy="spread-quoter",
+                         synthetic={"max_distance": 20, "limit_rate_k": 0.5, "limit_rate_alpha": 0.0,
+                                    "mean_order_size": 10.0, "duration_s": 60})
+    assert res.metrics["events"] > 0

@@ -36,6 +36,39 @@ struct RiskLimits {
   double max_notional = 0;   ///< |position| × price, quote currency
 };
 
+/// One funding settlement of a perpetual: at `ts_ns` (ns since epoch UTC) every open position
+/// pays position × mark × rate (× contract multiplier) in the quote currency; rate > 0: longs pay
+/// shorts.
+struct FundingSettlement {
+  TimestampNs ts_ns = 0;
+  double rate = 0;  ///< fraction per funding interval (0.0001 = 0.01 %)
+};
+
+/// Perpetual funding settled into cash during the run (docs/engine.md, "Funding").
+///  - kNone: no funding (default; results are exactly those of an engine without funding).
+///  - kConstant: `rate` at every multiple of `interval_ns` since the Unix epoch (00:00 UTC), e.g.
+///    Binance USD-M's 8 h schedule 00:00 / 08:00 / 16:00 UTC (Binance "Introduction to Binance
+///    Futures Funding Rates"; default rate 0.0001 = the USD-M baseline 0.01 % per 8 h).
+///  - kSchedule: the settlements in `schedule` (strictly increasing ts), e.g. a staged history
+///    read by funding_from_file(). A schedule with no settlement inside the data's window is an
+///    error naming `source` and both time ranges.
+struct FundingConfig {
+  enum class Mode : std::uint8_t { kNone, kConstant, kSchedule };
+  Mode mode = Mode::kNone;
+  double rate = 0.0001;                          ///< kConstant
+  TimestampNs interval_ns = 8 * 3'600'000'000'000LL;  ///< kConstant period; kSchedule: as read
+  std::vector<FundingSettlement> schedule;       ///< kSchedule
+  std::string source;                            ///< where the schedule came from (for errors)
+};
+
+/// A constant-rate schedule (kConstant). Throws mmkit::Error if interval_ns <= 0 or rate is not
+/// finite.
+[[nodiscard]] FundingConfig funding_constant(double rate, TimestampNs interval_ns);
+/// A schedule from a staged funding history (data::read_funding: Binance CSV or freqtrade JSON);
+/// interval_ns = the median spacing of its rows (8 h if it has one row). Throws mmkit::Error on a
+/// bad file (the reader's message).
+[[nodiscard]] FundingConfig funding_from_file(const std::string& path);
+
 struct EngineConfig {
   exchange::FeeSchedule fees;
   RiskLimits risk;
@@ -63,6 +96,8 @@ struct EngineConfig {
   /// decimal price, decimal qty and seconds. Each taker order's fills are priced worse by the
   /// model's offset; the replayed market itself is not moved (docs/engine.md).
   std::string impact_model;
+  /// Perpetual funding settlements (default none).
+  FundingConfig funding;
 };
 
 /// Results of a run. Vectors are in time order; money in quote-currency decimals.
@@ -79,6 +114,16 @@ struct Sample {
   double mid = 0;        ///< decimal
   double pnl = 0;        ///< cash + position × mid, decimal, fees included
   double fees = 0;       ///< cumulative fees paid (negative = rebates), decimal
+  double funding = 0;    ///< cumulative funding paid (negative = received), decimal; in cash and pnl
+};
+
+/// One funding settlement applied to the account.
+struct FundingPayment {
+  TimestampNs ts_ns = 0;      ///< settlement time (the engine's timeline)
+  double rate = 0;            ///< fraction per interval
+  Qty position = 0;           ///< raw qty at the settlement (exchange side)
+  double mark = 0;            ///< decimal mid of the replayed book at the settlement
+  exchange::Money amount = 0; ///< paid (positive) or received (negative), Money units
 };
 
 struct FillRecord {
@@ -106,6 +151,10 @@ struct Metrics {
   double var_95 = 0, cvar_95 = 0;     ///< of PnL increments (loss positive)
   std::uint64_t events = 0;
   TimestampNs start_ns = 0, end_ns = 0;
+  /// Funding (EngineConfig::funding): total paid (negative = received), quote currency, included
+  /// in total_pnl and realized_pnl; number of settlements inside the run.
+  double funding_paid = 0;
+  std::uint64_t funding_settlements = 0;
 };
 
 struct BacktestResult {
@@ -113,6 +162,7 @@ struct BacktestResult {
   std::vector<FillRecord> fills;
   std::vector<OrderLogEntry> orders;
   std::vector<Sample> samples;
+  std::vector<FundingPayment> funding;  ///< settlements in time order (empty without funding)
   strategy::Params strategy_params;  ///< resolved
   strategy::Params strategy_summary; ///< Strategy::summary() at the end of the run
 };
@@ -141,6 +191,17 @@ class Engine {
   [[nodiscard]] Qty position() const noexcept;
   [[nodiscard]] exchange::Money cash() const noexcept;
   [[nodiscard]] const strategy::Context& context() const noexcept;
+
+  /// Time of the next item on the engine's one timeline (a market event at the exchange, a
+  /// delivery, an order message or response, a timer, a sample, a funding settlement), ns;
+  /// kNoTimestamp when nothing is left (the next advance_one() finishes the run). For merging
+  /// several engines event by event (engine/portfolio.h).
+  [[nodiscard]] TimestampNs next_due();
+  /// Processes exactly the item next_due() named (or finishes the run when none is left);
+  /// false once finished.
+  bool advance_one();
+  /// Decimal mid of the exchange-side (replayed) book now; NaN if a side is empty.
+  [[nodiscard]] double mid() const noexcept;
 
   /// Results so far (complete after the run finished).
   [[nodiscard]] const BacktestResult& result();

@@ -168,16 +168,19 @@ struct FlowCalibration {
   HawkesCalibration hawkes;
 
   /// The fitted generator: tick, decimals, opening mid, max_distance, k and α (the constrained
-  /// fit), μ; cancel_rates = θ(1..max_distance) (a distance without exposure takes the nearest
+  /// fit, kept for reference), limit_rates = the empirical λ(1..max_distance) (the generator uses
+  /// them instead of k / i^α; a distance without exposure takes the nearest exposed one, each
+  /// clamped to [10^-6, 10^5] /s; empty when no limit order arrived), μ; cancel_rates = θ(1..max_distance) (a distance without exposure takes the nearest
   /// estimated one; each clamped to [10^-6, 10^5] /s) followed by the pooled θ beyond
   /// max_distance when it had exposure (the generator applies the last entry to every farther
-  /// distance); mean_order_size = the limit order mean (>= 1); opening_orders_per_level = the mean
+  /// distance); mean_order_size = the limit order mean (>= 1); mean_market_order_size = the market
+  /// order mean (>= 1; 0 when no market order was seen); opening_orders_per_level = the mean
   /// number of known orders per tick within max_distance, at least 1; duration_s = T,
   /// start_ns = start; symbol "SYN-<data symbol>" (truncated to 23 characters).
-  /// `flow` kHawkes also sets flow and hawkes_mu / hawkes_alpha / hawkes_beta from the Hawkes fit,
-  /// the two cancel baselines raised to at least 10^-6 /s (the generator's minimum), and throws
-  /// mmkit::Error when the Hawkes process was not fitted; kPoisson leaves the Hawkes fields at their
-  /// defaults (unused in that mode).
+  /// flow = `flow`; hawkes_mu / hawkes_alpha / hawkes_beta from the Hawkes fit when there is one
+  /// (whatever `flow`: a Poisson config then switches to the fitted Hawkes arrivals by flow alone),
+  /// the two cancel baselines raised to at least 10^-6 /s (the generator's minimum); without a fit
+  /// they keep their defaults, and `flow` kHawkes throws mmkit::Error.
   [[nodiscard]] SyntheticMarketConfig synthetic_config(FlowModel flow = FlowModel::kPoisson) const;
 };
 

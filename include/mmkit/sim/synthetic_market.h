@@ -4,9 +4,10 @@
 //
 // Order flow after Cont, Stoikov, Talreja (2010), "A stochastic model for order book dynamics",
 // Operations Research 58(3): limit orders at distance i ticks from the opposite best quote
-// (rate λ(i) = k / i^α, i = 1..max_distance), market orders (rate μ) and cancellations of each
-// resting order at distance i (rate θ(i) per order, so a level's cancel rate is proportional to
-// its queue size); sizes are drawn from a geometric distribution with the given mean (lots).
+// (rate λ(i) = k / i^α, or an explicit table λ(1..max_distance), per side), market orders (rate μ)
+// and cancellations of each resting order at distance i (rate θ(i) per order, so a level's cancel
+// rate is proportional to its queue size); sizes are drawn from geometric distributions with the
+// given means (lots; limit and market orders each their own).
 //
 // Two arrival models (`flow`):
 //  - kPoisson: CST's independent Poisson processes, simulated exactly by the Gillespie method.
@@ -56,7 +57,8 @@ struct RegimeParams {
   double limit_rate_multiplier = 1;    ///< >= 0
   double market_rate_multiplier = 1;   ///< >= 0
   double cancel_rate_multiplier = 1;   ///< > 0 (a positive cancel rate keeps the book bounded)
-  double size_multiplier = 1;          ///< × mean_order_size; the product must be >= 1 lot
+  double size_multiplier = 1;          ///< × mean_order_size and × the market order mean; each
+                                       ///< product must be >= 1 lot
   double tick_move_rate = 0;           ///< per second, both sides together: market orders that
                                        ///< take the whole best level of a side picked 50/50
 };
@@ -75,10 +77,18 @@ struct SyntheticMarketConfig {
   std::uint32_t max_distance = 10;      ///< ticks from the opposite best for new limit orders
   double limit_rate_k = 1.92;           ///< λ(i) = k / i^α per second per side (CST 2010 Table 2)
   double limit_rate_alpha = 0.52;
+  /// Explicit λ(i) per second per side, i = 1..max_distance at index i − 1 (each finite, > 0):
+  /// replaces the power law (limit_rate_k, limit_rate_alpha are then not used), for books whose
+  /// arrival rates do not decrease with distance (LOBSTER GOOG's grow with it). Empty = k / i^α.
+  std::vector<double> limit_rates;
   double market_rate = 0.94;            ///< μ per second per side
   std::vector<double> cancel_rates{0.71, 0.81, 0.68, 0.56, 0.47, 0.47, 0.43, 0.37, 0.35, 0.33};
                                         ///< θ(i) per order per second, i = 1..; last repeats
-  double mean_order_size = 5;           ///< lots, geometric
+  double mean_order_size = 5;           ///< lots, geometric (limit orders; market orders too
+                                        ///< when mean_market_order_size is 0)
+  /// Mean size of market orders, lots, geometric like the limit orders (the same law: P(n) =
+  /// p (1 − p)^(n−1), p = 1 / mean); 0 = mean_order_size. >= 1 otherwise.
+  double mean_market_order_size = 0;
   std::uint32_t opening_orders_per_level = 5;
   double duration_s = 1800;             ///< simulated market time
   TimestampNs start_ns = 1'704'205'800'000'000'000;  ///< 2024-01-02 14:30:00 UTC
@@ -89,7 +99,8 @@ struct SyntheticMarketConfig {
   /// Hawkes mode: baselines per second of the six flow_type's (market orders and limit orders:
   /// events per second; cancels: see docs, the cancel rows set the modulation of θ(i)). Not
   /// used in Poisson mode (limit_rate_k and market_rate are not used in Hawkes mode;
-  /// limit_rate_alpha still gives the distance law and cancel_rates the per-order cancel rates).
+  /// limit_rate_alpha, or limit_rates as λ(i)/λ(1), still gives the distance law and cancel_rates
+  /// the per-order cancel rates).
   /// Defaults (ours): stationary means 0.94 market orders/s and 9.406 limit orders/s per side
   /// (the CST rates above) and 8.5 cancels/s per side; spectral radius 0.45.
   std::vector<double> hawkes_mu{0.517, 0.517, 5.36, 5.36, 4.915, 4.915};
@@ -112,6 +123,18 @@ struct SyntheticMarketConfig {
   /// Name of the regime at start_ns; empty = the first of `regimes`.
   std::string initial_regime;
 };
+
+/// Named parameter sets (docs/synthetic_market.md):
+///  - "goog2012": the Poisson generator fitted by `mmkit calibrate-flow` on LOBSTER GOOG
+///    2012-06-21 (explicit λ(i), θ(i), separate market order sizes; tick $0.01, 4 price decimals,
+///    23,400 s from 2012-06-21 13:30 UTC) — the [synthetic] section of configs/synthetic_goog.toml,
+///    equal by test; the default market of `mmkit backtest` without data (kDefaultSyntheticPreset).
+///  - "cst2010": SyntheticMarketConfig{} (Cont, Stoikov, Talreja 2010, Table 2; a $100 stock).
+/// Throws mmkit::Error (location "synthetic market config", field "preset") for any other name.
+[[nodiscard]] SyntheticMarketConfig synthetic_preset(const std::string& name);
+/// The names synthetic_preset accepts, default first.
+[[nodiscard]] std::vector<std::string> synthetic_preset_names();
+inline constexpr const char* kDefaultSyntheticPreset = "goog2012";
 
 /// A stretch of time spent in one regime: from `start_ns` (exchange time) until the next
 /// spell's start (or the end of the run).

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "mmkit/strategy/calibration.h"
+#include "mmkit/strategy/modules.h"
 #include "mmkit/strategy/strategy.h"
 
 namespace mmkit::strategy {
@@ -34,6 +35,7 @@ struct QuotingParams {
   std::optional<std::string> requote_on;          ///< "book" (default) or "timer"
   std::optional<double> min_requote_interval_ms;  ///< default 100
   std::optional<bool> requote_with_modify;        ///< default true
+  Params modules;  ///< module params "NAME.key" (modules.h); none: no module
 };
 
 /// Resolved common settings (raw units).
@@ -45,15 +47,18 @@ struct QuotingSettings {
   RequoteTrigger trigger = RequoteTrigger::kBook;
   TimestampNs min_requote_interval_ns = 100'000'000;
   bool use_modify = true;
+  ModulesConfig modules;  ///< resolved module settings (modules.h)
 };
 
 /// Resolves defaults from the instrument and the market profile. Throws mmkit::Error naming
 /// `strategy` and the parameter for an invalid value (non-positive or off-lot order_qty,
-/// negative max_position, threshold < 1, unknown requote_on, negative interval).
+/// negative max_position, threshold < 1, unknown requote_on, negative interval, a module
+/// param that resolve_modules rejects).
 [[nodiscard]] QuotingSettings resolve_quoting(const QuotingParams& p, const InstrumentSpec& spec,
                                               const MarketProfile& profile,
                                               std::string_view strategy);
-/// Writes the resolved common settings as Params (decimal quantities).
+/// Writes the resolved common settings as Params (decimal quantities), with the module settings
+/// of the modules given (append_module_params).
 void append_quoting_params(const QuotingSettings& s, const InstrumentSpec& spec, Params& out);
 
 /// Throws mmkit::Error("strategy 'S': param 'P': WHAT").
@@ -92,6 +97,27 @@ void build_quote_levels(double bid_raw, double ask_raw, std::size_t levels,
                         const book::Level& best_ask, Qty position, const QuotingSettings& s,
                         const InstrumentSpec& spec, std::vector<QuoteLevel>& bids,
                         std::vector<QuoteLevel>& asks);
+/// Same with per-side order sizes (raw qty per level, in place of s.order_qty; <= 0: that side
+/// is not quoted).
+void build_quote_levels(double bid_raw, double ask_raw, std::size_t levels,
+                        std::int64_t spacing_ticks, const book::Level& best_bid,
+                        const book::Level& best_ask, Qty position, const QuotingSettings& s,
+                        const InstrumentSpec& spec, Qty bid_qty, Qty ask_qty,
+                        std::vector<QuoteLevel>& bids, std::vector<QuoteLevel>& asks);
+
+/// The quotes after a module adjustment (modules.h): with ref = (bid + ask)/2 when both are
+/// finite, else mid_raw,
+///   bid' = ref + shift·tick − (ref − bid)·spread_mult,  ask' = ref + shift·tick + (ask − ref)·spread_mult
+/// and NaN for a side the adjustment turns off. Sizes: base = a.order_qty (or order_qty when 0),
+///   size = max(lot, floor_lot(base × side_mult)) if side_mult > 0, else 0.
+/// Composes the external slot's adjustment into the modules' `a` (modules.h, ExternalAdjust);
+/// bid_raw / ask_raw: the model quote after the override (h for skew_half_spreads; a side NaN:
+/// no skew shift).
+void compose_external(const ExternalAdjust& e, double bid_raw, double ask_raw, double tick,
+                      QuoteAdjust& a) noexcept;
+void apply_adjust(const QuoteAdjust& a, double mid_raw, double tick, double& bid_raw,
+                  double& ask_raw) noexcept;
+[[nodiscard]] Qty adjusted_size(Qty base, double mult, Qty lot) noexcept;
 
 /// Keeps our resting orders on one side equal to a list of levels with the fewest messages:
 /// an order within requote_threshold_ticks of a wanted level stays (its size is reduced by a
@@ -127,7 +153,11 @@ class QuoteManager {
 };
 
 /// Base of the quoting strategies: requote triggers and throttle, mid tracking, order
-/// management, position limit. Derived classes feed their estimators and compute model prices.
+/// management, position limit, and the module pipeline (modules.h; settings.modules): modules
+/// see every book update, trade, fill, order update and timer tick, and adjust the model quotes
+/// at each requote; the pipeline's external slot (set_external_adjust) adjusts them from
+/// outside. On a module's kill the strategy cancels all its orders and sends an IOC market order
+/// for −position (one at a time, re-sent while the position is not flat).
 class QuotingStrategy : public Strategy {
  public:
   QuotingStrategy(const QuotingSettings& settings, const InstrumentSpec& spec,
@@ -144,6 +174,21 @@ class QuotingStrategy : public Strategy {
   [[nodiscard]] const std::vector<QuoteLevel>& wanted_bids() const noexcept { return bids_; }
   [[nodiscard]] const std::vector<QuoteLevel>& wanted_asks() const noexcept { return asks_; }
   [[nodiscard]] std::uint64_t requotes() const noexcept { return requotes_; }
+  [[nodiscard]] const ModulePipeline& modules() const noexcept { return pipeline_; }
+  [[nodiscard]] const QuoteAdjust& last_adjust() const noexcept { return last_adjust_; }
+  /// The pipeline's external slot (modules.h, ExternalAdjust; the RL agent's action), applied at
+  /// every requote from now on. A value different from the current one makes the next requote
+  /// trigger (book update or timer tick, RequoteTrigger) requote regardless of
+  /// min_requote_interval, as a fill does; the same value changes nothing.
+  void set_external_adjust(const ExternalAdjust& e) noexcept;
+  [[nodiscard]] const ExternalAdjust& external_adjust() const noexcept { return external_; }
+  /// Model bid / ask of the last requote (raw price units, before any adjustment; NaN: none).
+  [[nodiscard]] double last_model_bid_raw() const noexcept { return model_bid_; }
+  [[nodiscard]] double last_model_ask_raw() const noexcept { return model_ask_; }
+  /// IOC market orders sent by the kill switch.
+  [[nodiscard]] std::uint64_t flatten_orders() const noexcept { return flatten_orders_; }
+  /// The modules' counters ("NAME.counter"; empty without modules) and "modules.flatten_orders".
+  [[nodiscard]] Params summary() const override;
 
  protected:
   enum class Decision : std::uint8_t {
@@ -172,6 +217,8 @@ class QuotingStrategy : public Strategy {
  private:
   void maybe_requote(Context& ctx);
   void note_time(Context& ctx);
+  void flatten(Context& ctx);
+  [[nodiscard]] double pnl(Context& ctx, double mid_raw) const;
 
   QuoteManager manager_;
   std::size_t levels_;
@@ -180,6 +227,14 @@ class QuotingStrategy : public Strategy {
   TimestampNs last_requote_ns_ = kNoTimestamp;
   bool dirty_ = false;
   std::uint64_t requotes_ = 0;
+  ModulePipeline pipeline_;
+  QuoteAdjust last_adjust_;
+  ExternalAdjust external_;
+  bool external_on_ = false;  ///< !external_.identity()
+  double model_bid_, model_ask_;
+  ClientOrderId flatten_id_ = 0;  ///< kill-switch order in flight (0: none)
+  std::uint64_t flatten_orders_ = 0;
+  double money_per_raw_ = 0;  ///< currency per (raw price × raw qty)
 };
 
 /// Spread-quoter parameters as given (nullopt = default).

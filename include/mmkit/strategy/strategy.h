@@ -46,6 +46,16 @@ class BookView {
   [[nodiscard]] double mid() const;
 };
 
+/// Perpetual funding as the engine knows it (EngineConfig::funding). The engine's `rate` is the
+/// next settlement's rate from its schedule: it stands in for the venue's predicted funding rate
+/// (Binance GET /fapi/v1/premiumIndex `lastFundingRate`), which a backtest cannot observe.
+struct FundingInfo {
+  bool available = false;
+  double rate = 0;  ///< next settlement's rate, fraction per interval; > 0: longs pay shorts
+  TimestampNs next_funding_ts = kNoTimestamp;  ///< ns since epoch UTC; kNoTimestamp: none left
+  TimestampNs interval_ns = 0;                 ///< settlement period (ns)
+};
+
 /// What the engine offers a strategy inside a callback. Not thread-safe; valid only during
 /// the callback.
 class Context {
@@ -71,6 +81,8 @@ class Context {
   virtual bool modify(ClientOrderId id, Price price, Qty qty) = 0;
   /// Number of trade prints and book updates seen so far (for warm-ups).
   [[nodiscard]] virtual std::uint64_t events_seen() const = 0;
+  /// Funding of a perpetual (EngineConfig::funding); {} (available = false) when none.
+  [[nodiscard]] virtual FundingInfo funding() const { return {}; }
 };
 
 /// Strategy parameters as given by a config file or the command line (name -> value).
