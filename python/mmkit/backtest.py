@@ -68,7 +68,7 @@ STRATEGIES = ("avellaneda-stoikov", "glft", "spread-quoter", "order-list", "rl-p
               "almgren-chriss", "adaptive")
 
 
-def load_config(path: Optional[PathLike]) -> dict:
+def load_config(path: Optional[PathLike], sections: Sequence[str] = SECTIONS) -> dict:
     """Reads a TOML config; raises :class:`mmkit.Error` naming the file and the bad section."""
     if path is None:
         return {}
@@ -81,8 +81,8 @@ def load_config(path: Optional[PathLike]) -> dict:
     except tomllib.TOMLDecodeError as e:
         raise _core.Error(f"{p}: invalid TOML: {e}") from None
     for key in cfg:
-        if key not in SECTIONS:
-            raise _core.Error(f"{p}: unknown section [{key}] (known: {', '.join(SECTIONS)})")
+        if key not in sections:
+            raise _core.Error(f"{p}: unknown section [{key}] (known: {', '.join(sections)})")
     return cfg
 
 

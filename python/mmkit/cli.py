@@ -318,8 +318,8 @@ def rl_train_cmd(
     steps: int = typer.Option(..., "--steps", min=1, help="Training env-steps."),
     out: Path = typer.Option(..., "--out", help="Output directory (model.zip, policy.json, train_info.json, checkpoints/, tb/)."),
     config: Optional[Path] = typer.Option(None, "--config", "-c", help="RL config TOML (configs/rl.toml)."),
-    seed: Optional[int] = typer.Option(None, "--seed", help="Training seed (default: [env] seed)."),
-    num_envs: Optional[int] = typer.Option(None, "--num-envs", min=1, help="Environments per C++ batch step (default: [env] num_envs)."),
+    seed: Optional[int] = typer.Option(None, "--seed", help="Training seed (default: \\[env] seed)."),
+    num_envs: Optional[int] = typer.Option(None, "--num-envs", min=1, help="Environments per C++ batch step (default: \\[env] num_envs)."),
     device: str = typer.Option("auto", "--device", help="torch device: auto (GPU when present), cpu or cuda."),
 ) -> None:
     """Train a PPO market maker (stable-baselines3) and export it for the C++ "rl-policy" strategy."""
@@ -345,8 +345,8 @@ def rl_evaluate_cmd(
     model_dir: Path = typer.Argument(..., help="Directory written by mmkit rl train."),
     env: Optional[str] = typer.Option(None, "--env", help="Market: model, synthetic or replay (default: the training one)."),
     data: Optional[Path] = typer.Option(None, "--data", help="Data file of the replay market (held-out data)."),
-    episodes: Optional[int] = typer.Option(None, "--episodes", min=2, help="Episodes per seed and strategy (default: [evaluate] episodes)."),
-    seeds: Optional[List[int]] = typer.Option(None, "--seeds", help="Evaluation seed(s), repeatable (default: [evaluate] seed)."),
+    episodes: Optional[int] = typer.Option(None, "--episodes", min=2, help="Episodes per seed and strategy (default: \\[evaluate] episodes)."),
+    seeds: Optional[List[int]] = typer.Option(None, "--seeds", help="Evaluation seed(s), repeatable (default: \\[evaluate] seed)."),
     out: Path = typer.Option(..., "--out", help="Output directory (evaluation.json, evaluation.html)."),
     config: Optional[Path] = typer.Option(None, "--config", "-c", help="RL config TOML (default: the training config)."),
 ) -> None:

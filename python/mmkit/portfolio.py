@@ -25,7 +25,6 @@ import copy
 import os
 import platform
 import time
-import tomllib
 from pathlib import Path
 from typing import Any, Optional, Sequence, Union
 
@@ -34,6 +33,7 @@ import pandas as pd
 
 from mmkit import _core
 from mmkit.backtest import ENGINE_DEFAULTS, resolve_config
+from mmkit.backtest import load_config as _load_backtest_config
 from mmkit.data import PathLike, _paths
 
 #: Engine settings the hedge leg takes from the quoted leg (then [hedge_engine] overrides).
@@ -61,20 +61,7 @@ SECTIONS = ("strategy", "engine", "synthetic", "source", "hedge", "hedge_engine"
 def load_config(path: Optional[PathLike]) -> dict:
     """Reads a portfolio TOML config; raises :class:`mmkit.Error` naming the file and the bad
     section."""
-    if path is None:
-        return {}
-    p = Path(path)
-    try:
-        with open(p, "rb") as f:
-            cfg = tomllib.load(f)
-    except OSError as e:
-        raise _core.Error(f"{p}: cannot read config: {e.strerror}") from None
-    except tomllib.TOMLDecodeError as e:
-        raise _core.Error(f"{p}: invalid TOML: {e}") from None
-    for key in cfg:
-        if key not in SECTIONS:
-            raise _core.Error(f"{p}: unknown section [{key}] (known: {', '.join(SECTIONS)})")
-    return cfg
+    return _load_backtest_config(path, SECTIONS)
 
 
 def resolve(config: Union[None, PathLike, dict] = None, *, strategy: Optional[str] = None,

@@ -21,6 +21,7 @@
 #include "mmkit/sim/synthetic_market.h"
 #include "mmkit/strategy/strategy.h"
 #include "config_parsing.h"
+#include "numpy_column.h"
 
 namespace nb = nanobind;
 using namespace nb::literals;
@@ -33,14 +34,6 @@ namespace {
 using engine::BacktestResult;
 using engine::Engine;
 using engine::EngineConfig;
-
-template <class T>
-nb::ndarray<nb::numpy, T, nb::ndim<1>> col(std::vector<T>&& v) {
-  auto* owned = new std::vector<T>(std::move(v));
-  nb::capsule owner(owned, [](void* p) noexcept { delete static_cast<std::vector<T>*>(p); });
-  const std::size_t shape[1] = {owned->size()};
-  return nb::ndarray<nb::numpy, T, nb::ndim<1>>(owned->data(), 1, shape, owner);
-}
 
 void check_keys(const nb::dict& d, const std::set<std::string>& known, const char* what) {
   for (auto [k, v] : d) {
@@ -110,7 +103,6 @@ sim::SyntheticMarketConfig synthetic_config(const nb::dict& d) {
   c.limit_rate_k = get_f(d, "limit_rate_k", c.limit_rate_k);
   c.limit_rate_alpha = get_f(d, "limit_rate_alpha", c.limit_rate_alpha);
   c.market_rate = get_f(d, "market_rate", c.market_rate);
-  if (d.contains("cancel_rates")) c.cancel_rates = nb::cast<std::vector<double>>(d["cancel_rates"]);
   c.mean_order_size = get_f(d, "mean_order_size", c.mean_order_size);
   if (d.contains("mean_order_size") && !d.contains("mean_market_order_size")) c.mean_market_order_size = 0;
   c.opening_orders_per_level = static_cast<std::uint32_t>(get_i(d, "opening_orders_per_level", c.opening_orders_per_level));
@@ -151,6 +143,7 @@ sim::SyntheticMarketConfig synthetic_config(const nb::dict& d) {
     return m;
   };
   if (d.contains("limit_rates")) c.limit_rates = numbers(d["limit_rates"], "limit_rates");
+  if (d.contains("cancel_rates")) c.cancel_rates = numbers(d["cancel_rates"], "cancel_rates");
   c.mean_market_order_size = get_f(d, "mean_market_order_size", c.mean_market_order_size);
   if (d.contains("flow")) {
     const std::string flow = text(d["flow"], "flow");
@@ -319,33 +312,16 @@ class PyBacktest {
  public:
   PyBacktest(const std::vector<std::string>& paths, const nb::dict& synthetic, const nb::dict& source,
              const std::string& strategy_name, const nb::dict& params, const nb::dict& engine_settings) {
-    {
-      auto probe = open_input(paths, synthetic, source);
-      spec_ = probe->instrument();
-      format_ = probe->format();
-      profile_ = engine::profile_market(*probe);
-    }
-    auto src = open_input(paths, synthetic, source);
-    config_ = engine_config(engine_settings, spec_);
-    horizons_ = config_.markout_horizons_ns;
-    sample_interval_ns_ = config_.sample_interval_ns;
-    auto strat = strategy::make_strategy(strategy_name, to_params(params), spec_, profile_);
-    engine_ = std::make_unique<Engine>(std::move(src), std::move(strat), std::move(config_));
+    init(paths, synthetic, source, engine_settings,
+         [&](const InstrumentSpec& spec, const strategy::MarketProfile& profile) {
+           return strategy::make_strategy(strategy_name, to_params(params), spec, profile);
+         });
   }
   /// A strategy written in Python: an mmkit.Strategy instance (python/src/strategy_bindings.cpp).
   PyBacktest(const std::vector<std::string>& paths, const nb::dict& synthetic, const nb::dict& source,
              nb::handle py_strategy, const nb::dict& engine_settings) {
-    {
-      auto probe = open_input(paths, synthetic, source);
-      spec_ = probe->instrument();
-      format_ = probe->format();
-      profile_ = engine::profile_market(*probe);
-    }
-    auto src = open_input(paths, synthetic, source);
-    config_ = engine_config(engine_settings, spec_);
-    horizons_ = config_.markout_horizons_ns;
-    sample_interval_ns_ = config_.sample_interval_ns;
-    engine_ = std::make_unique<Engine>(std::move(src), adopt_python_strategy(py_strategy), std::move(config_));
+    init(paths, synthetic, source, engine_settings,
+         [&](const InstrumentSpec&, const strategy::MarketProfile&) { return adopt_python_strategy(py_strategy); });
   }
 
   bool step(std::uint64_t n) {
@@ -369,6 +345,25 @@ class PyBacktest {
   const strategy::MarketProfile& profile() const { return profile_; }
 
  private:
+  /// Opens the input twice (a profiling pass, then the run), checks the engine settings, then
+  /// builds the engine around `make(spec, profile)` (a std::unique_ptr<strategy::Strategy>).
+  template <class StrategyFactory>
+  void init(const std::vector<std::string>& paths, const nb::dict& synthetic, const nb::dict& source,
+            const nb::dict& engine_settings, StrategyFactory&& make) {
+    {
+      auto probe = open_input(paths, synthetic, source);
+      spec_ = probe->instrument();
+      format_ = probe->format();
+      profile_ = engine::profile_market(*probe);
+    }
+    auto src = open_input(paths, synthetic, source);
+    config_ = engine_config(engine_settings, spec_);
+    horizons_ = config_.markout_horizons_ns;
+    sample_interval_ns_ = config_.sample_interval_ns;
+    auto strat = make(spec_, profile_);
+    engine_ = std::make_unique<Engine>(std::move(src), std::move(strat), std::move(config_));
+  }
+
   InstrumentSpec spec_;
   std::string format_;
   strategy::MarketProfile profile_;
@@ -417,18 +412,18 @@ nb::dict result_dict(Engine* engine_, const std::vector<TimestampNs>& horizons_)
     }
   }
   nb::dict fills;
-  fills["exch_ts_ns"] = col(std::move(f_exch));
-  fills["local_ts_ns"] = col(std::move(f_local));
-  fills["order_id"] = col(std::move(f_id));
-  fills["side"] = col(std::move(f_side));
-  fills["price"] = col(std::move(f_px));
-  fills["qty"] = col(std::move(f_qty));
-  fills["fee"] = col(std::move(f_fee));
-  fills["maker"] = col(std::move(f_maker));
-  fills["queue_ahead_at_entry"] = col(std::move(f_qa));
-  fills["mid_at_fill"] = col(std::move(f_mid));
+  fills["exch_ts_ns"] = column(std::move(f_exch));
+  fills["local_ts_ns"] = column(std::move(f_local));
+  fills["order_id"] = column(std::move(f_id));
+  fills["side"] = column(std::move(f_side));
+  fills["price"] = column(std::move(f_px));
+  fills["qty"] = column(std::move(f_qty));
+  fills["fee"] = column(std::move(f_fee));
+  fills["maker"] = column(std::move(f_maker));
+  fills["queue_ahead_at_entry"] = column(std::move(f_qa));
+  fills["mid_at_fill"] = column(std::move(f_mid));
   for (std::size_t h = 0; h < horizons_.size(); ++h) {
-    fills[("markout_" + horizon_label(horizons_[h])).c_str()] = col(std::move(f_mk[h]));
+    fills[("markout_" + horizon_label(horizons_[h])).c_str()] = column(std::move(f_mk[h]));
   }
 
   // order log (codes; python maps them to names)
@@ -453,17 +448,17 @@ nb::dict result_dict(Engine* engine_, const std::vector<TimestampNs>& horizons_)
     o_filled[i] = static_cast<double>(u.filled) * qx;
   }
   nb::dict orders;
-  orders["ts_ns"] = col(std::move(o_ts));
-  orders["exch_ts_ns"] = col(std::move(o_exch));
-  orders["order_id"] = col(std::move(o_id));
-  orders["event_code"] = col(std::move(o_event));
-  orders["status_code"] = col(std::move(o_status));
-  orders["reason_code"] = col(std::move(o_reason));
-  orders["side"] = col(std::move(o_side));
-  orders["price"] = col(std::move(o_px));
-  orders["qty"] = col(std::move(o_qty));
-  orders["leaves"] = col(std::move(o_leaves));
-  orders["filled"] = col(std::move(o_filled));
+  orders["ts_ns"] = column(std::move(o_ts));
+  orders["exch_ts_ns"] = column(std::move(o_exch));
+  orders["order_id"] = column(std::move(o_id));
+  orders["event_code"] = column(std::move(o_event));
+  orders["status_code"] = column(std::move(o_status));
+  orders["reason_code"] = column(std::move(o_reason));
+  orders["side"] = column(std::move(o_side));
+  orders["price"] = column(std::move(o_px));
+  orders["qty"] = column(std::move(o_qty));
+  orders["leaves"] = column(std::move(o_leaves));
+  orders["filled"] = column(std::move(o_filled));
 
   // samples
   const std::size_t ns = r.samples.size();
@@ -483,18 +478,18 @@ nb::dict result_dict(Engine* engine_, const std::vector<TimestampNs>& horizons_)
     s_fund[i] = x.funding;
   }
   nb::dict samples;
-  samples["ts_ns"] = col(std::move(s_ts));
-  samples["best_bid"] = col(std::move(s_bb));
-  samples["best_ask"] = col(std::move(s_ba));
-  samples["our_bid"] = col(std::move(s_ob));
-  samples["our_ask"] = col(std::move(s_oa));
-  samples["mid"] = col(std::move(s_mid));
-  samples["position"] = col(std::move(s_pos));
-  samples["pnl"] = col(std::move(s_pnl));
-  samples["fees"] = col(std::move(s_fees));
+  samples["ts_ns"] = column(std::move(s_ts));
+  samples["best_bid"] = column(std::move(s_bb));
+  samples["best_ask"] = column(std::move(s_ba));
+  samples["our_bid"] = column(std::move(s_ob));
+  samples["our_ask"] = column(std::move(s_oa));
+  samples["mid"] = column(std::move(s_mid));
+  samples["position"] = column(std::move(s_pos));
+  samples["pnl"] = column(std::move(s_pnl));
+  samples["fees"] = column(std::move(s_fees));
   const bool with_funding = r.metrics.funding_settlements > 0 || !r.funding.empty() ||
                             engine_->context().funding().available;
-  if (with_funding) samples["funding"] = col(std::move(s_fund));
+  if (with_funding) samples["funding"] = column(std::move(s_fund));
 
   const auto& m = r.metrics;
   nb::dict met;

@@ -21,6 +21,7 @@
 #include "mmkit/data/funding.h"
 #include "mmkit/data/inspect.h"
 #include "mmkit/data/source.h"
+#include "numpy_column.h"
 
 namespace nb = nanobind;
 using namespace nb::literals;
@@ -37,6 +38,8 @@ void bind_strategy(nb::module_& m);
 }
 
 namespace {
+
+using mmkit::python::column;
 
 using mmkit::data::EventSource;
 using mmkit::data::SourceOptions;
@@ -78,14 +81,6 @@ nb::ndarray<nb::numpy, std::uint8_t, nb::ndim<2>> events_array(std::vector<mmkit
   const std::size_t shape[2] = {owned->size(), sizeof(mmkit::Event)};
   return nb::ndarray<nb::numpy, std::uint8_t, nb::ndim<2>>(
       reinterpret_cast<std::uint8_t*>(owned->data()), 2, shape, owner);
-}
-
-template <class T>
-nb::ndarray<nb::numpy, T, nb::ndim<1>> column(std::vector<T>&& v) {
-  auto* owned = new std::vector<T>(std::move(v));
-  nb::capsule owner(owned, [](void* p) noexcept { delete static_cast<std::vector<T>*>(p); });
-  const std::size_t shape[1] = {owned->size()};
-  return nb::ndarray<nb::numpy, T, nb::ndim<1>>(owned->data(), 1, shape, owner);
 }
 
 struct PySource {

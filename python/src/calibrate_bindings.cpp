@@ -20,6 +20,7 @@
 #include "mmkit/data/source.h"
 #include "mmkit/sim/calibrate.h"
 #include "mmkit/sim/synthetic_market.h"
+#include "numpy_column.h"
 
 namespace nb = nanobind;
 using namespace nb::literals;
@@ -28,16 +29,8 @@ namespace mmkit::python {
 namespace {
 
 template <class T>
-nb::ndarray<nb::numpy, T, nb::ndim<1>> array(std::vector<T>&& v) {
-  auto* owned = new std::vector<T>(std::move(v));
-  nb::capsule owner(owned, [](void* p) noexcept { delete static_cast<std::vector<T>*>(p); });
-  const std::size_t shape[1] = {owned->size()};
-  return nb::ndarray<nb::numpy, T, nb::ndim<1>>(owned->data(), 1, shape, owner);
-}
-
-template <class T>
 nb::ndarray<nb::numpy, T, nb::ndim<1>> array_of(const std::vector<T>& v) {
-  return array(std::vector<T>(v));
+  return column(std::vector<T>(v));
 }
 
 void check_keys(const nb::dict& d, const std::set<std::string>& known, const char* what) {
@@ -290,15 +283,15 @@ nb::dict statistics_dict(sim::FlowStatistics&& s) {
   d["end_ns"] = s.end_ns;
   d["duration_s"] = s.duration_s;
   d["two_sided_s"] = s.two_sided_s;
-  d["spread_time_s"] = array(std::move(s.spread_time_s));
+  d["spread_time_s"] = column(std::move(s.spread_time_s));
   d["mean_spread_ticks"] = s.mean_spread_ticks;
-  d["depth_bid_lots"] = array(std::move(s.depth_lots[0]));
-  d["depth_ask_lots"] = array(std::move(s.depth_lots[1]));
-  d["event_ts_ns"] = array(std::move(s.event_ts_ns));
-  d["event_type"] = array(std::move(s.event_type));
+  d["depth_bid_lots"] = column(std::move(s.depth_lots[0]));
+  d["depth_ask_lots"] = column(std::move(s.depth_lots[1]));
+  d["event_ts_ns"] = column(std::move(s.event_ts_ns));
+  d["event_type"] = column(std::move(s.event_type));
   d["grid_start_ns"] = s.grid_start_ns;
   d["sample_interval_ns"] = s.sample_interval_ns;
-  d["mid"] = array(std::move(s.mid));
+  d["mid"] = column(std::move(s.mid));
   d["events"] = s.events;
   d["mid_changes"] = s.mid_changes;
   d["book_rejections"] = s.book_rejections;

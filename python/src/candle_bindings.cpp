@@ -18,6 +18,7 @@
 #include "mmkit/data/funding.h"
 #include "mmkit/data/source.h"
 #include "mmkit/engine/candle_backtest.h"
+#include "numpy_column.h"
 
 namespace nb = nanobind;
 using namespace nb::literals;
@@ -26,14 +27,6 @@ namespace mmkit::python {
 namespace {
 
 using namespace mmkit::engine;
-
-template <class T>
-nb::ndarray<nb::numpy, T, nb::ndim<1>> col(std::vector<T>&& v) {
-  auto* owned = new std::vector<T>(std::move(v));
-  nb::capsule owner(owned, [](void* p) noexcept { delete static_cast<std::vector<T>*>(p); });
-  const std::size_t shape[1] = {owned->size()};
-  return nb::ndarray<nb::numpy, T, nb::ndim<1>>(owned->data(), 1, shape, owner);
-}
 
 /// Config from a dict: numeric keys of set_candle_param, plus "strategy" and "vol_estimator"
 /// (strings). Unknown keys raise mmkit.Error.
@@ -131,7 +124,7 @@ nb::dict series_info(const Loaded& l, const PreparedCandles* p) {
 }  // namespace
 
 void bind_candles(nb::module_& m) {
-  m.def("candle_param_keys", [] { return candle_param_keys(); });
+  m.def("candle_param_keys", [] { return candle_param_keys(); }, "Numeric config keys of the candle backtester (docs/candle_backtest.md).");
 
   m.def(
       "candle_backtest",
@@ -152,13 +145,13 @@ void bind_candles(nb::module_& m) {
         out["metrics"] = metrics_dict(r.metrics);
         out["info"] = series_info(l, &p);
         nb::dict cols;
-        cols["close_ts_ns"] = col(std::move(r.ts_ns));
-        cols["close"] = col(std::move(r.close));
-        cols["bid"] = col(std::move(r.bid));
-        cols["ask"] = col(std::move(r.ask));
-        cols["position"] = col(std::move(r.position));
-        cols["cash"] = col(std::move(r.cash));
-        cols["equity"] = col(std::move(r.equity));
+        cols["close_ts_ns"] = column(std::move(r.ts_ns));
+        cols["close"] = column(std::move(r.close));
+        cols["bid"] = column(std::move(r.bid));
+        cols["ask"] = column(std::move(r.ask));
+        cols["position"] = column(std::move(r.position));
+        cols["cash"] = column(std::move(r.cash));
+        cols["equity"] = column(std::move(r.equity));
         out["equity"] = cols;
         const std::size_t nf = r.fills.size();
         std::vector<std::int64_t> f_candle(nf), f_ts(nf), f_side(nf);
@@ -173,12 +166,12 @@ void bind_candles(nb::module_& m) {
           f_fee[i] = f.fee;
         }
         nb::dict fills;
-        fills["candle"] = col(std::move(f_candle));
-        fills["close_ts_ns"] = col(std::move(f_ts));
-        fills["side"] = col(std::move(f_side));
-        fills["price"] = col(std::move(f_px));
-        fills["qty"] = col(std::move(f_qty));
-        fills["fee"] = col(std::move(f_fee));
+        fills["candle"] = column(std::move(f_candle));
+        fills["close_ts_ns"] = column(std::move(f_ts));
+        fills["side"] = column(std::move(f_side));
+        fills["price"] = column(std::move(f_px));
+        fills["qty"] = column(std::move(f_qty));
+        fills["fee"] = column(std::move(f_fee));
         out["fills"] = fills;
         const std::size_t np = r.funding.size();
         std::vector<std::int64_t> p_ts(np);
@@ -191,16 +184,21 @@ void bind_candles(nb::module_& m) {
           p_pay[i] = r.funding[i].payment;
         }
         nb::dict fund;
-        fund["ts_ns"] = col(std::move(p_ts));
-        fund["rate"] = col(std::move(p_rate));
-        fund["mark"] = col(std::move(p_mark));
-        fund["position"] = col(std::move(p_pos));
-        fund["payment"] = col(std::move(p_pay));
+        fund["ts_ns"] = column(std::move(p_ts));
+        fund["rate"] = column(std::move(p_rate));
+        fund["mark"] = column(std::move(p_mark));
+        fund["position"] = column(std::move(p_pos));
+        fund["payment"] = column(std::move(p_pay));
         out["funding"] = fund;
         return out;
       },
       "path"_a, "funding_path"_a = "", "config"_a = nb::dict(), "record"_a = true,
-      "start_ns"_a = 0, "end_ns"_a = 0);
+      "start_ns"_a = 0, "end_ns"_a = 0,
+      "Candle backtest (lower fidelity: no queue, no latency; docs/candle_backtest.md) of a candle file "
+      "[start_ns, end_ns) (0 = open) with optional funding history. Returns dict: metrics, info, equity "
+      "(per candle: close_ts_ns int64, close, bid, ask, position, cash, equity float64), fills (candle, "
+      "close_ts_ns, side ±1, price, qty, fee) and funding (ts_ns, rate, mark, position, payment) as 1-D "
+      "arrays. Raises mmkit.Error naming the file/line or the config key.");
 
   m.def(
       "candle_sweep",
@@ -229,7 +227,10 @@ void bind_candles(nb::module_& m) {
         return res;
       },
       "path"_a, "funding_path"_a, "config"_a, "axes"_a, "threads"_a = 1, "start_ns"_a = 0,
-      "end_ns"_a = 0);
+      "end_ns"_a = 0,
+      "Grid sweep of the candle backtester: axes = [(key, [values...]), ...]; returns dict rows (one "
+      "metrics dict per grid point with the axis values, in grid order, last axis fastest; independent "
+      "of threads) and info.");
 
   m.def(
       "candles_from_trades_file",
@@ -270,7 +271,11 @@ void bind_candles(nb::module_& m) {
         return r;
       },
       "paths"_a, "interval_ns"_a, "executions"_a = "auto", "out_csv"_a = "",
-      "instrument"_a = "", "publisher"_a = -1);
+      "instrument"_a = "", "publisher"_a = -1,
+      "OHLCV candles of interval_ns from a tick file's trade prints (executions: 'auto' counts visible "
+      "executions on LOBSTER, 'yes', 'no'); optionally written to out_csv in the Binance USD-M kline "
+      "layout. Returns dict: source_format, candles, prints, reordered, tick_size, lot_size, "
+      "contract_multiplier, symbol, first/last_open_ts_ns.");
 }
 
 }  // namespace mmkit::python

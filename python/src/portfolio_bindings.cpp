@@ -20,29 +20,15 @@
 #include "mmkit/engine/profile.h"
 #include "mmkit/strategy/hedge.h"
 #include "mmkit/strategy/strategy.h"
+#include "config_parsing.h"
+#include "numpy_column.h"
 
 namespace nb = nanobind;
 using namespace nb::literals;
 
 namespace mmkit::python {
 
-// backtest_bindings.cpp
-std::unique_ptr<data::EventSource> backtest_open_input(const std::vector<std::string>& paths, const nb::dict& source);
-engine::EngineConfig backtest_engine_config(const nb::dict& d, const InstrumentSpec& spec);
-strategy::Params backtest_params(const nb::dict& d);
-nb::dict backtest_params_dict(const strategy::Params& p);
-nb::dict backtest_result_dict(engine::Engine& engine, const std::vector<TimestampNs>& horizons);
-nb::dict backtest_profile_dict(const strategy::MarketProfile& p);
-
 namespace {
-
-template <class T>
-nb::ndarray<nb::numpy, T, nb::ndim<1>> column(std::vector<T>&& v) {
-  auto* owned = new std::vector<T>(std::move(v));
-  nb::capsule owner(owned, [](void* p) noexcept { delete static_cast<std::vector<T>*>(p); });
-  const std::size_t shape[1] = {owned->size()};
-  return nb::ndarray<nb::numpy, T, nb::ndim<1>>(owned->data(), 1, shape, owner);
-}
 
 nb::dict instrument_info(const InstrumentSpec& s) {
   nb::dict d;
@@ -198,11 +184,25 @@ class PyPortfolio {
 }  // namespace
 
 void bind_portfolio(nb::module_& m) {
-  nb::class_<PyPortfolio>(m, "Portfolio")
-      .def(nb::init<const nb::list&, double>(), "legs"_a, "sample_interval_ms"_a = 1000.0)
-      .def("run", &PyPortfolio::run)
-      .def("run_until", &PyPortfolio::run_until, "ts_ns"_a)
-      .def("result", &PyPortfolio::result);
+  nb::class_<PyPortfolio>(m, "Portfolio",
+                           "A multi-instrument backtest (include/mmkit/engine/portfolio.h, docs/hedging.md): "
+                           "one Engine per leg, advanced in one merged time order (the leg with the earliest "
+                           "due item first, ties to the lower index). Use mmkit.portfolio.hedged_backtest for "
+                           "the configured front.")
+      .def(nb::init<const nb::list&, double>(), "legs"_a, "sample_interval_ms"_a = 1000.0,
+           "legs: list of dicts {paths: list[str], name, strategy (a shipped strategy name, or 'hedge' for a strategy/hedge.h Hedger), params, "
+           "engine, source} parsed like mmkit.Backtest's tables; sample_interval_ms: the common clock of the "
+           "total PnL series. Raises mmkit.Error for bad tables or legs in different quote currencies.")
+      .def("run", &PyPortfolio::run, "Runs every leg to the end of its data.")
+      .def("run_until", &PyPortfolio::run_until, "ts_ns"_a,
+           "Processes every leg's items due at or before local time ts_ns (int64 ns since the epoch); "
+           "False once all data is exhausted.")
+      .def("result", &PyPortfolio::result,
+           "dict: names, currency, legs (per leg: name, instrument, format, profile and the same result "
+           "dict as Backtest.result()), samples (ts_ns int64, total_pnl float64, net_notional float64: 1-D "
+           "arrays on the common clock) and metrics (total_pnl, sharpe, sortino, max_drawdown, "
+           "pnl_increment_std, inventory_pnl_std, net_notional_mean/std, leg_pnl, leg_fees, "
+           "leg_spread_cost; quote currency).");
 }
 
 }  // namespace mmkit::python

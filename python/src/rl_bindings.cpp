@@ -183,36 +183,38 @@ class PyVecEnv {
 void bind_rl(nb::module_& m) {
   nb::class_<PyVecEnv>(m, "VecMarketEnv",
                        "N market-making environments stepped together in C++ (docs/rl.md). Arrays returned "
-                       "are fresh copies.")
+                       "are fresh copies. kind 'synthetic': the market keys (a 'synthetic' table or "
+                       "'synthetic.KEY' keys, lists included) are parsed by mmkit backtest's [synthetic] "
+                       "parser (default preset 'cst2010').")
       .def(nb::init<const std::string&, std::size_t, const nb::dict&, std::uint64_t>(), "kind"_a, "num_envs"_a,
            "config"_a, "seed"_a)
-      .def_prop_ro("kind", [](PyVecEnv& e) { return e.env().kind(); })
-      .def_prop_ro("num_envs", [](PyVecEnv& e) { return e.env().num_envs(); })
-      .def_prop_ro("obs_dim", [](PyVecEnv& e) { return e.env().obs_dim(); })
-      .def_prop_ro("action_dim", [](PyVecEnv& e) { return e.env().action_dim(); })
-      .def_prop_ro("obs_names", [](PyVecEnv& e) { return e.env().obs_names(); })
-      .def_prop_ro("action_names", [](PyVecEnv& e) { return e.env().action_names(); })
-      .def_prop_ro("action_mode", [](PyVecEnv& e) { return std::string(rl::to_string(e.env().action_mode())); })
-      .def_prop_ro("base", [](PyVecEnv& e) { return std::string(rl::to_string(e.env().base())); })
+      .def_prop_ro("kind", [](PyVecEnv& e) { return e.env().kind(); }, "Market kind: 'model', 'synthetic' or 'replay'.")
+      .def_prop_ro("num_envs", [](PyVecEnv& e) { return e.env().num_envs(); }, "N, the number of environments stepped per call.")
+      .def_prop_ro("obs_dim", [](PyVecEnv& e) { return e.env().obs_dim(); }, "Length of one observation (docs/rl.md, Observation).")
+      .def_prop_ro("action_dim", [](PyVecEnv& e) { return e.env().action_dim(); }, "Length of one action: 3 (multiplier mode) or 4 (direct mode).")
+      .def_prop_ro("obs_names", [](PyVecEnv& e) { return e.env().obs_names(); }, "Names of the observation columns, in order.")
+      .def_prop_ro("action_names", [](PyVecEnv& e) { return e.env().action_names(); }, "Names of the action columns, in order.")
+      .def_prop_ro("action_mode", [](PyVecEnv& e) { return std::string(rl::to_string(e.env().action_mode())); }, "'multiplier' ([spread_mult, size_mult, skew] on the base quote) or 'direct' ([bid offset ticks, ask offset ticks, bid size, ask size]).")
+      .def_prop_ro("base", [](PyVecEnv& e) { return std::string(rl::to_string(e.env().base())); }, "Base quote of the multiplier mode: 'avellaneda-stoikov' or 'glft'.")
       .def_prop_ro("action_low", [](PyVecEnv& e) {
         return nb::cast(array_copy(e.env().action_low().data(), e.env().action_dim(), 0));
-      })
+      }, "Lower action bounds, float32 (action_dim,) (a copy).")
       .def_prop_ro("action_high", [](PyVecEnv& e) {
         return nb::cast(array_copy(e.env().action_high().data(), e.env().action_dim(), 0));
-      })
+      }, "Upper action bounds, float32 (action_dim,) (a copy).")
       .def_prop_ro("obs_low", [](PyVecEnv& e) {
         const auto v = e.env().obs_low();
         return nb::cast(array_copy(v.data(), v.size(), 0));
-      })
+      }, "Lower observation bounds, float32 (obs_dim,) (-inf where unbounded).")
       .def_prop_ro("obs_high", [](PyVecEnv& e) {
         const auto v = e.env().obs_high();
         return nb::cast(array_copy(v.data(), v.size(), 0));
-      })
+      }, "Upper observation bounds, float32 (obs_dim,) (+inf where unbounded).")
       .def_prop_ro("obs_config", [](PyVecEnv& e) {
         nb::dict d;
         for (const auto& [k, v] : e.env().obs_config()) d[k.c_str()] = v;
         return d;
-      })
+      }, "The observation's normalization scales (name -> value), as written into exported policy files.")
       .def("reset", &PyVecEnv::reset, "seed"_a = nb::none(),
            "Resets every env; returns obs float32 (N, obs_dim).")
       .def("step", &PyVecEnv::step, "actions"_a,
@@ -220,19 +222,20 @@ void bind_rl(nb::module_& m) {
            "terminated bool (N,), truncated bool (N,)); ended envs are auto-reset.")
       .def_prop_ro("final_obs", [](PyVecEnv& e) {
         return nb::cast(array_copy(e.env().final_obs(), e.n(), e.od()));
-      })
-      .def("episode_stats", &PyVecEnv::episode_stats)
+      }, "float32 (N, obs_dim): the last observation of the episodes that ended at the last step (rows valid where terminated or truncated).")
+      .def("episode_stats", &PyVecEnv::episode_stats, "dict of 1-D arrays (N,) describing each env's last finished episode (PnL in quote currency, steps, fills, inventory std, ...; docs/rl.md).")
       .def("set_regime", [](PyVecEnv& e, const std::string& r) { e.env().set_regime(rl::parse_regime(r)); },
-           "regime"_a)
-      .def_prop_ro("regime", [](PyVecEnv& e) { return std::string(rl::to_string(e.env().regime())); })
+           "regime"_a, "Volatility regime ('low', 'medium', 'high', 'switching') applied at each env's next reset (curricula). Raises mmkit.Error for another name.")
+      .def_prop_ro("regime", [](PyVecEnv& e) { return std::string(rl::to_string(e.env().regime())); }, "The regime set by set_regime (or the config).")
       .def_prop_rw(
           "threads", [](PyVecEnv& e) { return e.env().threads(); },
-          [](PyVecEnv& e, unsigned t) { e.env().set_threads(t); })
+          [](PyVecEnv& e, unsigned t) { e.env().set_threads(t); },
+          "Worker threads of step() (results do not depend on it).")
       .def("optimal_action", [](PyVecEnv& e) {
         std::vector<float> a(e.n() * e.env().action_dim());
         e.env().optimal_action(a.data());
         return nb::cast(array_copy(a.data(), e.n(), e.env().action_dim()));
-      });
+      }, "Model kind only: float32 (N, action_dim), the classic (Avellaneda-Stoikov closed-form) policy's action in the current state. Raises mmkit.Error for other kinds.");
   m.def(
       "rl_policy_act",
       [](const std::string& path, nb::ndarray<const float, nb::ndim<2>, nb::c_contig, nb::device::cpu> obs) {

@@ -1,8 +1,10 @@
 #include "mmkit/rl/model_market.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <limits>
+#include <mutex>
 
 #include "mmkit/core/error.h"
 #include "mmkit/exchange/models.h"
@@ -116,6 +118,185 @@ std::vector<std::string> model_market_config_keys() {
   return r.known();
 }
 
+
+namespace {
+
+// One state's step problem of model_optimal_policy (header): everything but the two offsets.
+struct StepProblem {
+  double q = 0, u = 1, d = 0, mu = 0, k = 1, dt = 0;
+  RewardConfig rw;
+  bool bid_ok = true, ask_ok = true;
+  double next[3] = {};  // E[h(t+1, q', ·)] for q' = q − u, q, q + u
+};
+
+struct Deriv {
+  double f = 0, g = 0, gg = 0;  // objective and its first two derivatives in the side's offset
+};
+
+// Fill probability p(x) = 1 − exp(−μ e^{−kx}) and its derivatives in x.
+inline void fill_prob(double mu, double k, double x, double& p, double& dp, double& ddp) {
+  const double e = mu * std::exp(-k * x);
+  const double g = std::exp(-e);
+  p = -std::expm1(-e);
+  dp = -k * e * g;
+  ddp = k * k * e * g * (1.0 - e);
+}
+
+// E[r_step + next] for offsets (db, da) and its derivatives in the offset of `side` (0 bid, 1 ask).
+Deriv step_objective(const StepProblem& P, double db, double da, int side) {
+  Deriv out;
+  const RewardConfig& c = P.rw;
+  for (const double ds : {P.d, -P.d}) {
+    double pb = 0, dpb = 0, ddpb = 0, pa = 0, dpa = 0, ddpa = 0;
+    if (P.bid_ok) fill_prob(P.mu, P.k, db + ds, pb, dpb, ddpb);
+    if (P.ask_ok) fill_prob(P.mu, P.k, da - ds, pa, dpa, ddpa);
+    for (int b = 0; b < 2; ++b) {
+      for (int a = 0; a < 2; ++a) {
+        const double Pb = b ? pb : 1.0 - pb, Pa = a ? pa : 1.0 - pa;
+        const double qn = P.q + P.u * (b - a);
+        const double traded = P.u * (b + a);
+        const double lin = c.pnl_scale * (P.q * ds + b * P.u * (db + ds) + a * P.u * (da - ds)) -
+                           c.inventory_penalty * qn * qn * P.dt - c.vol_penalty * qn * qn * ds * ds -
+                           c.impact_penalty * traded * traded;
+        double U = lin, U1 = 1, U2 = 0;
+        if (c.exponential) {
+          const double e = std::exp(-c.risk_aversion * lin);
+          U = -std::expm1(-c.risk_aversion * lin) / c.risk_aversion;
+          U1 = e;
+          U2 = -c.risk_aversion * e;
+        }
+        const double w = U + P.next[b - a + 1];
+        out.f += 0.5 * Pb * Pa * w;
+        if (side == 0) {
+          const double s1 = c.pnl_scale * P.u * b;
+          const double dP = b ? dpb : -dpb, ddP = b ? ddpb : -ddpb;
+          out.g += 0.5 * Pa * (dP * w + Pb * U1 * s1);
+          out.gg += 0.5 * Pa * (ddP * w + 2.0 * dP * U1 * s1 + Pb * U2 * s1 * s1);
+        } else {
+          const double s1 = c.pnl_scale * P.u * a;
+          const double dP = a ? dpa : -dpa, ddP = a ? ddpa : -ddpa;
+          out.g += 0.5 * Pb * (dP * w + Pa * U1 * s1);
+          out.gg += 0.5 * Pb * (ddP * w + 2.0 * dP * U1 * s1 + Pa * U2 * s1 * s1);
+        }
+      }
+    }
+  }
+  return out;
+}
+
+// Maximizes over the offset of `side` with the other fixed: a bracket [lo, hi] with g(lo) > 0 >
+// g(hi) (grown geometrically from x0), then safeguarded Newton on g (bisection when the Newton
+// step leaves the bracket or the curvature is not negative).
+double maximize_side(const StepProblem& P, double db, double da, int side, double x0) {
+  auto g_at = [&](double x) {
+    return side == 0 ? step_objective(P, x, da, 0) : step_objective(P, db, x, 1);
+  };
+  double step = 0.25 / P.k;
+  double lo = x0, hi = x0;
+  const double g0 = g_at(x0).g;
+  if (g0 == 0) return x0;
+  if (g0 > 0) {
+    for (int i = 0; i < 200; ++i) {
+      hi = lo + step;
+      if (g_at(hi).g <= 0) break;
+      lo = hi;
+      step *= 2;
+    }
+  } else {
+    for (int i = 0; i < 200; ++i) {
+      lo = hi - step;
+      if (g_at(lo).g >= 0) break;
+      hi = lo;
+      step *= 2;
+    }
+  }
+  double x = 0.5 * (lo + hi);
+  for (int it = 0; it < 200; ++it) {
+    const Deriv D = g_at(x);
+    if (D.g == 0) return x;
+    if (D.g > 0) lo = x; else hi = x;
+    double xn = (D.gg < 0) ? x - D.g / D.gg : 0.5 * (lo + hi);
+    if (!(xn > lo && xn < hi)) xn = 0.5 * (lo + hi);
+    const double dx = std::fabs(xn - x);
+    x = xn;
+    if (dx <= 1e-15 * (1.0 + std::fabs(x)) || hi - lo <= 1e-15 * (1.0 + std::fabs(x))) return x;
+  }
+  return x;
+}
+
+}  // namespace
+
+ModelOptimalPolicy model_optimal_policy(const ModelMarketConfig& c, Regime regime) {
+  ModelOptimalPolicy pol;
+  pol.steps = c.episode_steps;
+  pol.order_size = std::min(1.0, c.max_size_mult);
+  const double u = pol.order_size, maxq = c.max_inventory + 1e-9;
+  pol.max_level = static_cast<std::int64_t>(std::floor(maxq / u));
+  const bool sw = regime == Regime::kSwitching;
+  pol.regimes = sw ? 3 : 1;
+  const std::int64_t J = pol.max_level, L = 2 * J + 1;
+  const std::size_t R = pol.regimes;
+  ModelRegimeParams par[3];
+  for (std::size_t r = 0; r < R; ++r) par[r] = c.regime(sw ? static_cast<Regime>(r) : regime);
+  const double inf = std::numeric_limits<double>::infinity();
+  pol.value.assign(static_cast<std::size_t>((pol.steps + 1) * L) * R, 0.0);
+  pol.delta_bid.assign(static_cast<std::size_t>(pol.steps * L) * R, inf);
+  pol.delta_ask.assign(static_cast<std::size_t>(pol.steps * L) * R, inf);
+  // P(r -> r'): stay 1 − p, each other regime p / 2 (the env's switch after the step).
+  auto trans = [&](std::size_t r, std::size_t r2) {
+    if (!sw) return 1.0;
+    return r == r2 ? 1.0 - c.switch_prob : 0.5 * c.switch_prob;
+  };
+  auto terminal = [&](std::int64_t j) {
+    return c.terminate_on_breach && std::fabs(static_cast<double>(j) * u) >= c.max_inventory;
+  };
+  for (std::int64_t t = pol.steps - 1; t >= 0; --t) {
+    for (std::int64_t j = -J; j <= J; ++j) {
+      for (std::size_t r = 0; r < R; ++r) {
+        const ModelRegimeParams& p = par[r];
+        StepProblem P;
+        P.q = static_cast<double>(j) * u;
+        P.u = u;
+        P.d = p.sigma * std::sqrt(c.dt_s);
+        P.mu = p.A * c.dt_s;
+        P.k = p.k;
+        P.dt = c.dt_s;
+        P.rw = c.reward;
+        P.bid_ok = P.q + u <= maxq;
+        P.ask_ok = P.q - u >= -maxq;
+        for (int m = -1; m <= 1; ++m) {
+          const std::int64_t jn = j + m;
+          double v = 0;
+          if (jn >= -J && jn <= J && !terminal(jn)) {
+            for (std::size_t r2 = 0; r2 < R; ++r2) v += trans(r, r2) * pol.value[pol.index(t + 1, jn, r2)];
+          }
+          P.next[m + 1] = v;
+        }
+        const std::size_t idx = pol.index(t, j, r);
+        double db = 1.0 / p.k, da = 1.0 / p.k;
+        if (t + 1 < pol.steps) {
+          const std::size_t nx = pol.index(t + 1, j, r);
+          if (std::isfinite(pol.delta_bid[nx])) db = pol.delta_bid[nx];
+          if (std::isfinite(pol.delta_ask[nx])) da = pol.delta_ask[nx];
+        }
+        for (int it = 0; it < 100; ++it) {
+          const double db0 = db, da0 = da;
+          if (P.bid_ok) db = maximize_side(P, db, da, 0, db);
+          if (P.ask_ok) da = maximize_side(P, db, da, 1, da);
+          if (std::fabs(db - db0) <= 1e-13 * (1.0 + std::fabs(db)) &&
+              std::fabs(da - da0) <= 1e-13 * (1.0 + std::fabs(da))) {
+            break;
+          }
+        }
+        pol.value[idx] = step_objective(P, db, da, 0).f;
+        pol.delta_bid[idx] = P.bid_ok ? db : inf;
+        pol.delta_ask[idx] = P.ask_ok ? da : inf;
+      }
+    }
+  }
+  return pol;
+}
+
 namespace {
 
 class ModelMarket final : public VecEnv {
@@ -181,22 +362,50 @@ class ModelMarket final : public VecEnv {
     reset();
   }
 
+  // The DP optimum (model_optimal_policy) mapped into the action space: multiplier mode inverts
+  // apply_multiplier (spread_mult = target spread / base spread, skew = center shift / base half
+  // spread), direct mode gives the offsets in ticks; size u; then clipped to the bounds. A side
+  // not quoted at the inventory limit keeps the base quote's offset (the env does not quote it).
   void optimal_action(float* out) const override {
     const std::size_t ad = action_dim();
+    std::uint64_t clipped = 0;
     for (std::size_t i = 0; i < n_; ++i) {
       float* a = out + i * ad;
+      const bool sw = regime_of_episode_[i] == Regime::kSwitching;
+      const ModelOptimalPolicy& pol = policy(sw ? 3 : reg_[i]);
+      const auto j = static_cast<std::int64_t>(std::llround(q_[i] / pol.order_size));
+      const std::int64_t jc = std::clamp(j, -pol.max_level, pol.max_level);
+      const std::size_t idx = pol.index(std::min(step_[i], pol.steps - 1), jc, sw ? reg_[i] : 0);
+      const double s = s_[i];
+      double db = pol.delta_bid[idx], da = pol.delta_ask[idx];
+      if (!std::isfinite(db)) db = s - base_bid_[i];
+      if (!std::isfinite(da)) da = base_ask_[i] - s;
+      const auto u = static_cast<float>(pol.order_size);
+      float raw[4];
       if (mode_ == ActionMode::kMultiplier) {
-        a[0] = 1.0f;
-        a[1] = 1.0f;
-        a[2] = 0.0f;
+        const double h = 0.5 * (base_ask_[i] - base_bid_[i]);
+        raw[0] = static_cast<float>((da + db) / (2.0 * h));
+        raw[1] = u;
+        raw[2] = static_cast<float>((0.5 * (da - db) + s - 0.5 * (base_ask_[i] + base_bid_[i])) / h);
       } else {
-        a[0] = static_cast<float>((s_[i] - base_bid_[i]) / c_.tick);
-        a[1] = static_cast<float>((base_ask_[i] - s_[i]) / c_.tick);
-        a[2] = 1.0f;
-        a[3] = 1.0f;
-        for (std::size_t j = 0; j < ad; ++j) a[j] = std::clamp(a[j], low_[j], high_[j]);
+        raw[0] = static_cast<float>(db / c_.tick);
+        raw[1] = static_cast<float>(da / c_.tick);
+        raw[2] = u;
+        raw[3] = u;
       }
+      bool clip = false;
+      for (std::size_t k = 0; k < ad; ++k) {
+        a[k] = std::clamp(raw[k], low_[k], high_[k]);
+        clip = clip || a[k] != raw[k];
+      }
+      clipped += clip ? 1 : 0;
     }
+    clip_actions_.fetch_add(n_, std::memory_order_relaxed);
+    clip_clipped_.fetch_add(clipped, std::memory_order_relaxed);
+  }
+
+  ModelOptimalClipStats clip_stats() const {
+    return {clip_actions_.load(std::memory_order_relaxed), clip_clipped_.load(std::memory_order_relaxed)};
   }
 
   ModelEnvState state(std::size_t i) const {
@@ -365,6 +574,17 @@ class ModelMarket final : public VecEnv {
     o[kRegimeK] = ratio_[r][2];
   }
 
+  // DP table of regime r (0..2 fixed, 3 switching), built on first use.
+  const ModelOptimalPolicy& policy(std::size_t r) const {
+    std::call_once(policy_once_[r], [&] {
+      policy_[r] = model_optimal_policy(c_, r == 3 ? Regime::kSwitching : static_cast<Regime>(r));
+    });
+    return policy_[r];
+  }
+
+  mutable std::once_flag policy_once_[4];
+  mutable ModelOptimalPolicy policy_[4];
+  mutable std::atomic<std::uint64_t> clip_actions_{0}, clip_clipped_{0};
   ModelMarketConfig c_;
   ModelRegimeParams params_[3];
   strategy::GlftCoefficients glft_[3];
@@ -392,6 +612,12 @@ ModelEnvState model_env_state(const VecEnv& env, std::size_t i) {
   if (!m) throw Error("rl env: model_env_state needs a 'model' env, got '" + env.kind() + "'");
   if (i >= env.num_envs()) throw Error("rl env: env index out of range");
   return m->state(i);
+}
+
+ModelOptimalClipStats model_optimal_clip_stats(const VecEnv& env) {
+  const auto* m = dynamic_cast<const ModelMarket*>(&env);
+  if (!m) throw Error("rl env: model_optimal_clip_stats needs a 'model' env, got '" + env.kind() + "'");
+  return m->clip_stats();
 }
 
 }  // namespace mmkit::rl

@@ -37,6 +37,16 @@ double local_mid(const Context& c) {
   return std::isfinite(m) ? c.instrument().price_to_double(1) * m : kNaN;
 }
 
+/// Writes the leg's state as of c.now(); the mid is kept from before when the book is one-sided.
+void publish_leg(LegState& s, const Context& c) {
+  s.ts_ns = c.now();
+  s.position = c.instrument().qty_to_double(c.position());
+  s.multiplier = c.instrument().multiplier();
+  const double m = local_mid(c);
+  if (std::isfinite(m)) s.mid = m;
+  s.valid = s.mid > 0;
+}
+
 }  // namespace
 
 // ---------------------------------------------------------------------------------------------
@@ -121,15 +131,7 @@ PublishingStrategy::PublishingStrategy(std::unique_ptr<Strategy> inner, std::sha
   if (state_->legs.size() <= leg_) state_->legs.resize(leg_ + 1);
 }
 
-void PublishingStrategy::publish(Context& c) {
-  LegState& s = state_->legs[leg_];
-  s.ts_ns = c.now();
-  s.position = c.instrument().qty_to_double(c.position());
-  s.multiplier = c.instrument().multiplier();
-  const double m = local_mid(c);
-  if (std::isfinite(m)) s.mid = m;
-  s.valid = s.mid > 0;
-}
+void PublishingStrategy::publish(Context& c) { publish_leg(state_->legs[leg_], c); }
 
 void PublishingStrategy::on_start(Context& c) {
   inner_->on_start(c);
@@ -223,15 +225,7 @@ double Hedger::current_beta() const {
   return std::isfinite(b) ? b : p_.beta_prior;
 }
 
-void Hedger::publish(Context& c) {
-  LegState& s = state_->legs[p_.self];
-  s.ts_ns = c.now();
-  s.position = c.instrument().qty_to_double(c.position());
-  s.multiplier = c.instrument().multiplier();
-  const double m = local_mid(c);
-  if (std::isfinite(m)) s.mid = m;
-  s.valid = s.mid > 0;
-}
+void Hedger::publish(Context& c) { publish_leg(state_->legs[p_.self], c); }
 
 void Hedger::on_start(Context& c) {
   next_sample_ = c.now();

@@ -1,6 +1,7 @@
-// The [strategy] name, [strategy.params] and [engine] keys of an example config (configs/*.toml),
-// read with the minimal TOML subset those files use (key = "string" | true | false | integer |
-// float, # comments), for the tests that check every config lists its strategy's parameters.
+// The [strategy] name, [strategy.params], [engine] keys and [modules.NAME] settings of an example
+// config (configs/*.toml), read with the minimal TOML subset those files use (key = "string" |
+// true | false | integer | float, # comments), for the tests that check every config lists its
+// strategy's parameters.
 // Malformed lines are test failures. (The product itself reads configs with Python's tomllib.)
 #pragma once
 
@@ -8,6 +9,7 @@
 
 #include <cstdint>
 #include <fstream>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -22,6 +24,8 @@ struct ConfigFile {
   std::string name;
   Params params;
   std::vector<std::string> engine_keys;
+  Params modules;                  ///< [modules.NAME] key = v as "NAME.key" (docs/modules.md)
+  std::set<std::string> examples;  ///< the `modules` keys whose line comment says "example"
 };
 
 inline ConfigFile read_config(const std::string& path) {
@@ -34,10 +38,12 @@ inline ConfigFile read_config(const std::string& path) {
     return b == std::string::npos ? std::string() : t.substr(b, e - b + 1);
   };
   while (std::getline(in, line)) {
+    std::string comment;
     bool in_str = false;
     for (std::size_t i = 0; i < line.size(); ++i) {
       if (line[i] == '"') in_str = !in_str;
       if (line[i] == '#' && !in_str) {
+        comment = line.substr(i);
         line.resize(i);
         break;
       }
@@ -69,6 +75,11 @@ inline ConfigFile read_config(const std::string& path) {
       c.name = std::get<std::string>(v);
     } else if (section == "strategy.params") {
       c.params[key] = v;
+    } else if (section.rfind("modules.", 0) == 0) {
+      const std::string param = section.substr(8) + "." + key;
+      EXPECT_EQ(c.modules.count(param), 0u) << path << ": duplicate " << param;
+      c.modules[param] = v;
+      if (comment.find("example") != std::string::npos) c.examples.insert(param);
     } else {
       ADD_FAILURE() << path << ": unexpected key " << key << " in [" << section << "]";
     }

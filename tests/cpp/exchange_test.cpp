@@ -25,12 +25,18 @@
 #include "mmkit/exchange/order.h"
 #include "mmkit/sim/synthetic_market.h"
 #include "mmkit/strategy/strategy.h"
+#include "fixtures.h"
 #include "real_data.h"
 
 namespace {
 
 using mmkit::test::data_dir;
 using mmkit::test::under_ci;
+using mmkit::test::kDone;
+using mmkit::test::level;
+using mmkit::test::make_event;
+using mmkit::test::market;
+using mmkit::test::VectorSource;
 
 using mmkit::Event;
 using mmkit::EventKind;
@@ -61,66 +67,12 @@ namespace ef = mmkit::event_flags;
 constexpr TimestampNs T0 = 1'700'000'000'000'000'000;
 constexpr TimestampNs kMs = 1'000'000;
 constexpr TimestampNs kUs = 1'000;
-constexpr std::uint16_t kDone = ef::kComplete | ef::kEndOfRecord;
 
-// ---------------------------------------------------------------------------------------------
-// An in-memory EventSource.
-
-class VectorSource final : public mmkit::data::EventSource {
- public:
-  VectorSource(std::vector<Event> events, mmkit::data::BookLevel level, std::string format = "test")
-      : events_(std::move(events)), level_(level), format_(std::move(format)) {
-    spec_.set_symbol("TEST");
-    spec_.set_currency("USD");
-    spec_.price_decimals = 2;  // raw 10000 = $100.00
-    spec_.qty_decimals = 0;
-    spec_.tick_size = 1;
-    spec_.lot_size = 1;
-    for (std::size_t i = 0; i < events_.size(); ++i) {
-      events_[i].record = i;
-      if (events_[i].local_ts_ns == 0) events_[i].local_ts_ns = events_[i].exch_ts_ns;
-    }
-  }
-  const mmkit::InstrumentSpec& instrument() const override { return spec_; }
-  mmkit::data::BookLevel book_level() const override { return level_; }
-  std::size_t read(Event* out, std::size_t capacity) override {
-    std::size_t n = 0;
-    while (n < capacity && pos_ < events_.size()) out[n++] = events_[pos_++];
-    return n;
-  }
-  std::uint64_t records() const override { return pos_; }
-  std::string locate(std::uint64_t record) const override { return "test:" + std::to_string(record + 1); }
-  const mmkit::data::Counters& tolerated() const override { return counters_; }
-  std::string format() const override { return format_; }
-
- private:
-  std::vector<Event> events_;
-  mmkit::data::BookLevel level_;
-  std::string format_;
-  mmkit::InstrumentSpec spec_;
-  mmkit::data::Counters counters_;
-  std::size_t pos_ = 0;
-};
-
-Event ev(EventKind k, TimestampNs ts, Side s, Price p, Qty q, OrderId id = 0, std::uint16_t flags = kDone) {
-  Event e;
-  e.exch_ts_ns = ts;
-  e.kind = k;
-  e.side = s;
-  e.price = p;
-  e.qty = q;
-  e.order_id = id;
-  e.flags = flags;
-  return e;
-}
-Event add(TimestampNs ts, OrderId id, Side s, Price p, Qty q) { return ev(EventKind::kAdd, ts, s, p, q, id); }
-Event cancel(TimestampNs ts, OrderId id, Side s, Price p, Qty q) { return ev(EventKind::kCancel, ts, s, p, q, id); }
-Event exec(TimestampNs ts, OrderId id, Side s, Price p, Qty q) { return ev(EventKind::kExecution, ts, s, p, q, id); }
-Event modify(TimestampNs ts, OrderId id, Side s, Price p, Qty q) { return ev(EventKind::kModify, ts, s, p, q, id); }
-Event level(TimestampNs ts, Side s, Price p, Qty q, std::uint16_t flags = kDone) {
-  return ev(EventKind::kLevelUpdate, ts, s, p, q, 0, flags);
-}
-Event trade(TimestampNs ts, Side aggressor, Price p, Qty q) { return ev(EventKind::kTrade, ts, aggressor, p, q); }
+Event add(TimestampNs ts, OrderId id, Side s, Price p, Qty q) { return make_event(EventKind::kAdd, ts, s, p, q, id); }
+Event cancel(TimestampNs ts, OrderId id, Side s, Price p, Qty q) { return make_event(EventKind::kCancel, ts, s, p, q, id); }
+Event exec(TimestampNs ts, OrderId id, Side s, Price p, Qty q) { return make_event(EventKind::kExecution, ts, s, p, q, id); }
+Event modify(TimestampNs ts, OrderId id, Side s, Price p, Qty q) { return make_event(EventKind::kModify, ts, s, p, q, id); }
+Event trade(TimestampNs ts, Side aggressor, Price p, Qty q) { return make_event(EventKind::kTrade, ts, aggressor, p, q); }
 
 // ---------------------------------------------------------------------------------------------
 // A test strategy: actions scheduled at local times (run from on_start / on_timer / on_book_update
@@ -207,14 +159,6 @@ OrderRequest limit(Side s, Price p, Qty q, TimeInForce tif = TimeInForce::kGtc, 
   r.tif = tif;
   return r;
 }
-OrderRequest market(Side s, Qty q, TimeInForce tif = TimeInForce::kIoc) {
-  OrderRequest r;
-  r.side = s;
-  r.qty = q;
-  r.type = OrderType::kMarket;
-  r.tif = tif;
-  return r;
-}
 
 /// Zero latency, 1 µs timer (scheduled actions fire at exact µs times), no fees.
 EngineConfig base_config() {
@@ -229,7 +173,7 @@ std::unique_ptr<Engine> make_engine(std::vector<Event> events, std::unique_ptr<T
                                     EngineConfig cfg = base_config(),
                                     mmkit::data::BookLevel lvl = mmkit::data::BookLevel::kL3,
                                     std::string format = "test") {
-  return std::make_unique<Engine>(std::make_unique<VectorSource>(std::move(events), lvl, std::move(format)),
+  return std::make_unique<Engine>(std::make_unique<VectorSource>(std::move(events), mmkit::test::cents_spec(), lvl, std::move(format)),
                                   std::move(s), std::move(cfg));
 }
 
@@ -700,11 +644,11 @@ TEST(ExchangeL3, DatabentoFillOfAnOrderBehindUsFillsUsAndTradePrintsAreNotCounte
       add(T0 + 1 * kMs, 11, Side::kBid, 10000, 1),
       add(T0 + 3 * kMs, 12, Side::kBid, 10000, 5),
       // T, F, C, F, C of one aggressor selling 4 (CME / Databento MBO order of records).
-      ev(EventKind::kTrade, T0 + 4 * kMs, Side::kAsk, 10000, 4, 0, mid),
-      ev(EventKind::kFill, T0 + 4 * kMs, Side::kBid, 10000, 1, 11, mid),   // ahead: no change
-      ev(EventKind::kCancel, T0 + 4 * kMs, Side::kBid, 10000, 1, 11, mid),  // ahead -> 0
-      ev(EventKind::kFill, T0 + 4 * kMs, Side::kBid, 10000, 3, 12, mid),   // behind: we get 2
-      ev(EventKind::kCancel, T0 + 4 * kMs, Side::kBid, 10000, 3, 12, kDone),
+      make_event(EventKind::kTrade, T0 + 4 * kMs, Side::kAsk, 10000, 4, 0, mid),
+      make_event(EventKind::kFill, T0 + 4 * kMs, Side::kBid, 10000, 1, 11, mid),   // ahead: no change
+      make_event(EventKind::kCancel, T0 + 4 * kMs, Side::kBid, 10000, 1, 11, mid),  // ahead -> 0
+      make_event(EventKind::kFill, T0 + 4 * kMs, Side::kBid, 10000, 3, 12, mid),   // behind: we get 2
+      make_event(EventKind::kCancel, T0 + 4 * kMs, Side::kBid, 10000, 3, 12, kDone),
   };
   auto e = make_engine(events, std::move(s), base_config(), mmkit::data::BookLevel::kL3, "databento-mbo");
   e->run();
@@ -1296,7 +1240,7 @@ TEST(ExchangeL3, QueueAheadAndFirstFillMatchAShadowBookHoldingOurOrder) {
     OneOrder* one = strategy.get();
     auto cfg = base_config();
     cfg.timer_interval_ns = 1'000 * kMs;
-    Engine e(std::make_unique<VectorSource>(events, mmkit::data::BookLevel::kL3), std::move(strategy),
+    Engine e(std::make_unique<VectorSource>(events, mmkit::test::cents_spec(), mmkit::data::BookLevel::kL3), std::move(strategy),
              std::move(cfg));
     e.run();
     ASSERT_NE(one->rested_at, kNoTimestamp) << seed;
@@ -1373,7 +1317,7 @@ EngineConfig stepping_config(std::uint64_t seed) {
 
 std::unique_ptr<Engine> stepping_engine(std::uint64_t seed) {
   return std::make_unique<Engine>(
-      std::make_unique<VectorSource>(random_l3_flow(11, 3000), mmkit::data::BookLevel::kL3),
+      std::make_unique<VectorSource>(random_l3_flow(11, 3000), mmkit::test::cents_spec(), mmkit::data::BookLevel::kL3),
       std::make_unique<JoinBest>(), stepping_config(seed));
 }
 
@@ -1432,7 +1376,7 @@ TEST(ExchangeEngine, StepReturnsFalseOnceTheDataIsExhausted) {
 TEST(ExchangeEngine, AccountingIsExactAndTheStrategyEndsKnowingTheExchangeTruth) {
   Received got;
   auto e = std::make_unique<Engine>(
-      std::make_unique<VectorSource>(random_l3_flow(21, 4000), mmkit::data::BookLevel::kL3),
+      std::make_unique<VectorSource>(random_l3_flow(21, 4000), mmkit::test::cents_spec(), mmkit::data::BookLevel::kL3),
       std::make_unique<JoinBest>(3), stepping_config(9));
   e->run();
   const auto& r = e->result();

@@ -24,6 +24,7 @@
 #include "mmkit/sim/synthetic_market.h"
 #include "mmkit/strategy/execution.h"
 #include "mmkit/strategy/strategy.h"
+#include "fixtures.h"
 #include "real_data.h"
 #include "config_file.h"
 
@@ -32,6 +33,11 @@ namespace {
 
 using mmkit::test::ConfigFile;
 using mmkit::test::read_config;
+using mmkit::test::equity_spec;
+using mmkit::test::expect_error;
+using mmkit::test::MockBook;
+using mmkit::test::px;
+using mmkit::test::write_file;
 
 namespace fs = std::filesystem;
 using exchange::OrderEventKind;
@@ -44,39 +50,6 @@ constexpr Side kAsk = Side::kAsk;
 constexpr TimestampNs kSec = 1'000'000'000;
 constexpr TimestampNs kMs = 1'000'000;
 constexpr TimestampNs kT0 = 1'700'000'000 * kSec;
-
-// LOBSTER-like equity: $0.0001 raw price unit, tick $0.01 (100 raw), whole shares.
-InstrumentSpec equity_spec() {
-  InstrumentSpec s;
-  s.set_symbol("TEST");
-  s.set_currency("USD");
-  s.price_decimals = 4;
-  s.tick_size = 100;
-  s.qty_decimals = 0;
-  s.lot_size = 1;
-  return s;
-}
-
-Price px(double dollars) { return static_cast<Price>(std::llround(dollars * 10000.0)); }
-
-std::string write_file(const std::string& name, const std::string& text) {
-  const std::string path = testing::TempDir() + "/" + name;
-  std::ofstream(path) << text;
-  return path;
-}
-
-template <class F>
-void expect_error(F&& f, const std::vector<std::string>& needles) {
-  try {
-    f();
-    ADD_FAILURE() << "no mmkit::Error thrown";
-  } catch (const Error& e) {
-    const std::string m = e.what();
-    for (const std::string& n : needles) {
-      EXPECT_NE(m.find(n), std::string::npos) << "message: " << m << "\nmissing: " << n;
-    }
-  }
-}
 
 double num(const Params& p, const std::string& k) {
   const auto it = p.find(k);
@@ -91,21 +64,6 @@ double num(const Params& p, const std::string& k) {
 // ---------------------------------------------------------------------------------------------
 // Mock context: a book, our orders and the actions sent. Orders are acknowledged at once; the
 // test delivers fills and IOC outcomes with the engine's callback order (update, then fill).
-
-class MockBook final : public BookView {
- public:
-  std::vector<book::Level> bids, asks;  // best first
-  [[nodiscard]] book::Level best(Side s) const override { return level(s, 0); }
-  [[nodiscard]] book::Level level(Side s, std::size_t i) const override {
-    const auto& v = s == kBid ? bids : asks;
-    return i < v.size() ? v[i] : book::Level{};
-  }
-  [[nodiscard]] std::size_t depth(Side s) const override { return (s == kBid ? bids : asks).size(); }
-  void set(Price bid, Price ask, Qty q = 100) {
-    bids.assign(1, book::Level{bid, q, 1});
-    asks.assign(1, book::Level{ask, q, 1});
-  }
-};
 
 struct Action {
   enum Kind { kSubmit, kCancel, kModify } kind;
@@ -1027,48 +985,12 @@ TEST(ExecutionEngine, EveryAlgorithmCompletesByTheEndOnTheSyntheticMarket) {
 TEST(ExecutionEngine, MissingLiquidityIsReportedAsPartialCompletion) {
   // L2 book: bid 99.00 × 10, ask 101.00 × 5; nothing trades and the book never refills (our
   // taker fills hide the volume they took). Buying 100 can complete only 5.
+  using mmkit::test::level;
   std::vector<Event> ev;
-  const auto level = [](TimestampNs ts, Side s, Price p, Qty q) {
-    Event e;
-    e.exch_ts_ns = e.local_ts_ns = ts;
-    e.kind = EventKind::kLevelUpdate;
-    e.side = s;
-    e.price = p;
-    e.qty = q;
-    e.flags = event_flags::kComplete | event_flags::kEndOfRecord;
-    return e;
-  };
   ev.push_back(level(kT0, kBid, 9900, 10));
   ev.push_back(level(kT0, kAsk, 10100, 5));
   for (int i = 1; i <= 600; ++i) ev.push_back(level(kT0 + i * 100 * kMs, kBid, 9900, 10 + i % 2));
-  class Vec final : public data::EventSource {
-   public:
-    explicit Vec(std::vector<Event> e) : e_(std::move(e)) {
-      spec_.set_symbol("THIN");
-      spec_.price_decimals = 2;
-      spec_.tick_size = 1;
-      spec_.lot_size = 1;
-      for (std::size_t i = 0; i < e_.size(); ++i) e_[i].record = i;
-    }
-    const InstrumentSpec& instrument() const override { return spec_; }
-    data::BookLevel book_level() const override { return data::BookLevel::kL2; }
-    std::size_t read(Event* out, std::size_t cap) override {
-      std::size_t n = 0;
-      while (n < cap && pos_ < e_.size()) out[n++] = e_[pos_++];
-      return n;
-    }
-    std::uint64_t records() const override { return pos_; }
-    std::string locate(std::uint64_t r) const override { return "thin:" + std::to_string(r); }
-    const data::Counters& tolerated() const override { return c_; }
-    std::string format() const override { return "test"; }
-
-   private:
-    std::vector<Event> e_;
-    InstrumentSpec spec_;
-    data::Counters c_;
-    std::size_t pos_ = 0;
-  };
-  const RunOut r = run_engine(std::make_unique<Vec>(ev), "twap",
+  const RunOut r = run_engine(std::make_unique<mmkit::test::VectorSource>(ev, mmkit::test::cents_spec("THIN", "")), "twap",
                               {{"side", std::string("buy")},
                                {"quantity", 100.0},
                                {"end", std::string("+20")},

@@ -17,6 +17,7 @@
 #include "mmkit/engine/engine.h"
 #include "mmkit/exchange/order.h"
 #include "mmkit/strategy/strategy.h"
+#include "fixtures.h"
 
 namespace {
 
@@ -31,62 +32,16 @@ using mmkit::engine::Engine;
 using mmkit::engine::EngineConfig;
 using mmkit::engine::FundingConfig;
 using mmkit::exchange::Money;
-using mmkit::exchange::OrderRequest;
-using mmkit::exchange::OrderType;
-using mmkit::exchange::TimeInForce;
 using mmkit::strategy::Context;
-namespace ef = mmkit::event_flags;
+using mmkit::test::level;
+using mmkit::test::VectorSource;
+using mmkit::test::zero_latency;
+using mmkit::test::expect_error;
 
 constexpr TimestampNs kSec = 1'000'000'000;
 constexpr TimestampNs kHour = 3600 * kSec;
 constexpr TimestampNs kDay = 24 * kHour;
 constexpr TimestampNs T0 = 1'700'000'000 * kSec;  // 2023-11-14 22:13:20 UTC, a whole second
-constexpr std::uint16_t kDone = ef::kComplete | ef::kEndOfRecord;
-
-class VectorSource final : public mmkit::data::EventSource {
- public:
-  explicit VectorSource(std::vector<Event> events) : events_(std::move(events)) {
-    spec_.set_symbol("TEST");
-    spec_.set_currency("USD");
-    spec_.price_decimals = 2;  // raw 10000 = 100.00 USD
-    spec_.qty_decimals = 0;
-    spec_.tick_size = 1;
-    spec_.lot_size = 1;
-    for (std::size_t i = 0; i < events_.size(); ++i) {
-      events_[i].record = i;
-      events_[i].local_ts_ns = events_[i].exch_ts_ns;
-    }
-  }
-  const mmkit::InstrumentSpec& instrument() const override { return spec_; }
-  mmkit::data::BookLevel book_level() const override { return mmkit::data::BookLevel::kL2; }
-  std::size_t read(Event* out, std::size_t capacity) override {
-    std::size_t n = 0;
-    while (n < capacity && pos_ < events_.size()) out[n++] = events_[pos_++];
-    return n;
-  }
-  std::uint64_t records() const override { return pos_; }
-  std::string locate(std::uint64_t record) const override { return "test:" + std::to_string(record + 1); }
-  const mmkit::data::Counters& tolerated() const override { return counters_; }
-  std::string format() const override { return "test"; }
-
- private:
-  std::vector<Event> events_;
-  mmkit::InstrumentSpec spec_;
-  mmkit::data::Counters counters_;
-  std::size_t pos_ = 0;
-};
-
-Event level(TimestampNs ts, Side s, Price p, Qty q) {
-  Event e;
-  e.exch_ts_ns = ts;
-  e.kind = EventKind::kLevelUpdate;
-  e.side = s;
-  e.price = p;
-  e.qty = q;
-  e.flags = kDone;
-  return e;
-}
-
 /// Takes `qty` (signed: + buy, − sell) with one IOC at the touch on start; records the funding
 /// info seen at start and the cash seen at each timer.
 class Taker final : public mmkit::strategy::Strategy {
@@ -94,13 +49,7 @@ class Taker final : public mmkit::strategy::Strategy {
   explicit Taker(Qty qty) : qty_(qty) {}
   void on_start(Context& c) override {
     info_at_start = c.funding();
-    if (qty_ == 0) return;
-    OrderRequest r;
-    r.side = qty_ > 0 ? Side::kBid : Side::kAsk;
-    r.type = OrderType::kMarket;
-    r.tif = TimeInForce::kIoc;
-    r.qty = qty_ > 0 ? qty_ : -qty_;
-    c.submit(r);
+    if (qty_ != 0) c.submit(mmkit::test::market(qty_));
   }
   void on_end(Context& c) override { end_cash = c.cash(); }
   mmkit::strategy::FundingInfo info_at_start;
@@ -109,13 +58,6 @@ class Taker final : public mmkit::strategy::Strategy {
  private:
   Qty qty_;
 };
-
-EngineConfig zero_latency() {
-  EngineConfig c;
-  c.feed_latency.mode = mmkit::exchange::FeedLatencyConfig::Mode::kConstant;
-  c.feed_latency.constant_ns = 0;
-  return c;
-}
 
 struct Outcome {
   BacktestResult result;
@@ -248,31 +190,16 @@ TEST(Funding, ScheduleFileRatesAreSettledAtTheirTimes) {
 TEST(Funding, ScheduleAfterTheDataIsAnErrorNamingFileAndRanges) {
   const TimestampNs later = 1'768'233'600 * kSec;  // 2026-01-12 16:00 UTC
   const std::string path = write_csv("funding_later.csv", {{later, 0.0001}, {later + 8 * kHour, 0.0001}});
-  try {
-    (void)run(simple_book(), 1, mmkit::engine::funding_from_file(path));
-    FAIL() << "expected mmkit::Error";
-  } catch (const mmkit::Error& e) {
-    const std::string what = e.what();
-    EXPECT_NE(what.find(path), std::string::npos) << what;
-    EXPECT_NE(what.find("does not overlap"), std::string::npos) << what;
-    EXPECT_NE(what.find("2026-01-12"), std::string::npos) << what;  // the schedule's range
-    EXPECT_NE(what.find("2023-11-14"), std::string::npos) << what;  // the data's range
-  }
+  // The schedule's range, then the data's.
+  expect_error([&] { (void)run(simple_book(), 1, mmkit::engine::funding_from_file(path)); },
+               {path, "does not overlap", "2026-01-12", "2023-11-14"});
 }
 
 TEST(Funding, ScheduleBeforeTheDataIsAnErrorNamingFileAndRanges) {
   const TimestampNs earlier = T0 - 30 * kDay;
   const std::string path = write_csv("funding_earlier.csv", {{earlier, 0.0001}, {earlier + 8 * kHour, 0.0001}});
-  try {
-    (void)run(simple_book(), 1, mmkit::engine::funding_from_file(path));
-    FAIL() << "expected mmkit::Error";
-  } catch (const mmkit::Error& e) {
-    const std::string what = e.what();
-    EXPECT_NE(what.find(path), std::string::npos) << what;
-    EXPECT_NE(what.find("does not overlap"), std::string::npos) << what;
-    EXPECT_NE(what.find("2023-10-15"), std::string::npos) << what;
-    EXPECT_NE(what.find("2023-11-14"), std::string::npos) << what;
-  }
+  expect_error([&] { (void)run(simple_book(), 1, mmkit::engine::funding_from_file(path)); },
+               {path, "does not overlap", "2023-10-15", "2023-11-14"});
 }
 
 TEST(Funding, BadConfigsAreRejected) {

@@ -8,6 +8,7 @@
 
 #include "mmkit/engine/engine.h"
 #include "mmkit/metrics/metrics.h"
+#include "fixtures.h"
 
 namespace mmkit::metrics {
 namespace {
@@ -18,21 +19,11 @@ using engine::FillRecord;
 using engine::OrderLogEntry;
 using engine::Sample;
 using exchange::OrderEventKind;
+using test::cents_spec;
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 constexpr TimestampNs kSec = 1'000'000'000;
 const double kAnnual1s = std::sqrt(365.0 * 24 * 3600);  // √(seconds per year / 1 s)
-
-/// Prices in cents (price_decimals 2, tick 1), whole-unit quantities.
-InstrumentSpec cents_spec() {
-  InstrumentSpec s;
-  s.set_symbol("TEST");
-  s.price_decimals = 2;
-  s.qty_decimals = 0;
-  s.tick_size = 1;
-  s.lot_size = 1;
-  return s;
-}
 
 EngineConfig config_1s(std::vector<TimestampNs> horizons = {kSec, 10 * kSec}) {
   EngineConfig c;

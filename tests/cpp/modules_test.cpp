@@ -7,7 +7,6 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
-#include <fstream>
 #include <memory>
 #include <set>
 #include <string>
@@ -23,6 +22,8 @@
 #include "mmkit/strategy/modules.h"
 #include "mmkit/strategy/spread_quoter.h"
 #include "mmkit/strategy/strategy.h"
+#include "config_file.h"
+#include "fixtures.h"
 
 namespace mmkit::strategy {
 namespace {
@@ -32,6 +33,10 @@ using exchange::OrderStatus;
 using exchange::OrderType;
 using exchange::RejectReason;
 using exchange::TimeInForce;
+using test::crypto_spec;
+using test::expect_error;
+using test::make_event;
+using test::MockBook;
 
 constexpr Side kBid = Side::kBid;
 constexpr Side kAsk = Side::kAsk;
@@ -40,32 +45,6 @@ constexpr TimestampNs kMs = 1'000'000;
 // 2024-08-08 00:00:00 UTC, a Binance 8-hourly funding time.
 constexpr TimestampNs kMidnight = 1'723'075'200 * kSec;
 constexpr TimestampNs kT0 = kMidnight - 3600 * kSec;
-
-// Crypto-like: price 0.1 tick (raw 1 at 1 decimal), qty 0.001 lot (raw 1 at 3 decimals).
-InstrumentSpec crypto_spec() {
-  InstrumentSpec s;
-  s.set_symbol("BTCTEST");
-  s.price_decimals = 1;
-  s.tick_size = 1;
-  s.qty_decimals = 3;
-  s.lot_size = 1;
-  return s;
-}
-
-class MockBook final : public BookView {
- public:
-  std::vector<book::Level> bids, asks;  // best first
-  [[nodiscard]] book::Level best(Side s) const override { return level(s, 0); }
-  [[nodiscard]] book::Level level(Side s, std::size_t i) const override {
-    const auto& v = s == kBid ? bids : asks;
-    return i < v.size() ? v[i] : book::Level{};
-  }
-  [[nodiscard]] std::size_t depth(Side s) const override { return (s == kBid ? bids : asks).size(); }
-  void set(Price bid, Qty bq, Price ask, Qty aq) {
-    bids.assign(1, book::Level{bid, bq, 1});
-    asks.assign(1, book::Level{ask, aq, 1});
-  }
-};
 
 /// Book, position, cash and an order recorder; orders rest at once, cancels apply at once.
 class MockContext final : public Context {
@@ -128,19 +107,6 @@ class MockContext final : public Context {
   ClientOrderId next_id = 1;
   FundingInfo fund;
 };
-
-template <class F>
-void expect_error(F&& f, const std::vector<std::string>& needles) {
-  try {
-    f();
-    ADD_FAILURE() << "no mmkit::Error thrown";
-  } catch (const Error& e) {
-    const std::string m = e.what();
-    for (const std::string& n : needles) {
-      EXPECT_NE(m.find(n), std::string::npos) << "message: " << m << "\nmissing: " << n;
-    }
-  }
-}
 
 ModulesConfig config(const Params& p, Qty order_qty = 2, Qty max_position = 20) {
   return resolve_modules(p, crypto_spec(), ModuleDefaults{order_qty, max_position}, "glft");
@@ -234,52 +200,10 @@ TEST(ModulesConfig, TheStrategyFactoryParsesModuleParams) {
 TEST(ModulesConfig, ExampleConfigListsEveryModuleAndKeyWithItsDefault) {
   const char* root = std::getenv("MMKIT_SOURCE_DIR");
   const std::string path = std::string(root ? root : MMKIT_SOURCE_DIR) + "/configs/modules.toml";
-  std::ifstream in(path);
-  ASSERT_TRUE(in) << path;
-  Params given;
-  std::set<std::string> examples;
-  std::string line, section, name;
-  const auto trim = [](std::string t) {
-    const auto b = t.find_first_not_of(" \t"), e = t.find_last_not_of(" \t");
-    return b == std::string::npos ? std::string() : t.substr(b, e - b + 1);
-  };
-  while (std::getline(in, line)) {
-    std::string comment;
-    bool in_str = false;
-    for (std::size_t i = 0; i < line.size(); ++i) {
-      if (line[i] == '"') in_str = !in_str;
-      if (line[i] == '#' && !in_str) {
-        comment = line.substr(i);
-        line.resize(i);
-        break;
-      }
-    }
-    line = trim(line);
-    if (line.empty()) continue;
-    if (line.front() == '[') {
-      section = line.substr(1, line.size() - 2);
-      continue;
-    }
-    const auto eq = line.find('=');
-    ASSERT_NE(eq, std::string::npos) << line;
-    const std::string key = trim(line.substr(0, eq)), val = trim(line.substr(eq + 1));
-    if (section == "strategy" && key == "name") name = val.substr(1, val.size() - 2);
-    if (section.rfind("modules.", 0) != 0) continue;
-    const std::string param = section.substr(8) + "." + key;
-    ParamValue v;
-    if (val.front() == '"') {
-      v = val.substr(1, val.size() - 2);
-    } else if (val == "true" || val == "false") {
-      v = val == "true";
-    } else if (val.find_first_of(".eE") != std::string::npos) {
-      v = std::stod(val);
-    } else {
-      v = static_cast<std::int64_t>(std::stoll(val));
-    }
-    EXPECT_EQ(given.count(param), 0u) << "duplicate " << param;
-    given[param] = v;
-    if (comment.find("example") != std::string::npos) examples.insert(param);
-  }
+  const test::ConfigFile file = test::read_config(path);
+  const Params& given = file.modules;
+  const std::set<std::string>& examples = file.examples;
+  const std::string& name = file.name;
   EXPECT_EQ(name, "glft");
   // All keys with their defaults: every module enabled, nothing else given.
   Params all_on;
@@ -778,54 +702,8 @@ TEST(RiskModule, DailyLossAndErrorCountBreak) {
 // =============================================================================================
 // Engine runs
 
-class VectorSource final : public data::EventSource {
- public:
-  explicit VectorSource(std::vector<Event> events) : events_(std::move(events)) {
-    spec_.set_symbol("TEST");
-    spec_.set_currency("USD");
-    spec_.price_decimals = 2;
-    spec_.qty_decimals = 0;
-    spec_.tick_size = 1;
-    spec_.lot_size = 1;
-    for (std::size_t i = 0; i < events_.size(); ++i) {
-      events_[i].record = i;
-      events_[i].local_ts_ns = events_[i].exch_ts_ns;
-    }
-  }
-  const InstrumentSpec& instrument() const override { return spec_; }
-  data::BookLevel book_level() const override { return data::BookLevel::kL3; }
-  std::size_t read(Event* out, std::size_t capacity) override {
-    std::size_t n = 0;
-    while (n < capacity && pos_ < events_.size()) out[n++] = events_[pos_++];
-    return n;
-  }
-  std::uint64_t records() const override { return pos_; }
-  std::string locate(std::uint64_t record) const override { return "test:" + std::to_string(record + 1); }
-  const data::Counters& tolerated() const override { return counters_; }
-  std::string format() const override { return "test"; }
-
- private:
-  std::vector<Event> events_;
-  InstrumentSpec spec_;
-  data::Counters counters_;
-  std::size_t pos_ = 0;
-};
-
-Event ev(EventKind k, TimestampNs ts, Side s, Price p, Qty q, OrderId id) {
-  Event e;
-  e.exch_ts_ns = ts;
-  e.kind = k;
-  e.side = s;
-  e.price = p;
-  e.qty = q;
-  e.order_id = id;
-  e.flags = event_flags::kComplete | event_flags::kEndOfRecord;
-  return e;
-}
-
 engine::EngineConfig zero_latency() {
-  engine::EngineConfig c;
-  c.feed_latency.mode = exchange::FeedLatencyConfig::Mode::kConstant;
+  engine::EngineConfig c = test::zero_latency();
   c.timer_interval_ns = 10 * kMs;
   c.sample_interval_ns = 10 * kMs;
   return c;
@@ -837,13 +715,13 @@ TEST(KillSwitch, DailyLossBreachCancelsAndFlattensInAnEngineRun) {
   // (mid 99.76, loss 0.23 > 0.10): circuit break, cancel, IOC market sell 1 at 99.50.
   const TimestampNs t = kT0;
   std::vector<Event> evs = {
-      ev(EventKind::kAdd, t, kBid, 9998, 10, 1),
-      ev(EventKind::kAdd, t, kAsk, 10002, 10, 2),
-      ev(EventKind::kExecution, t + 10 * kMs, kBid, 9998, 5, 1),
-      ev(EventKind::kAdd, t + 20 * kMs, kBid, 9950, 10, 3),
-      ev(EventKind::kCancel, t + 30 * kMs, kBid, 9998, 5, 1),
-      ev(EventKind::kAdd, t + 200 * kMs, kAsk, 10003, 1, 4),
-      ev(EventKind::kAdd, t + 400 * kMs, kAsk, 10004, 1, 5),
+      make_event(EventKind::kAdd, t, kBid, 9998, 10, 1),
+      make_event(EventKind::kAdd, t, kAsk, 10002, 10, 2),
+      make_event(EventKind::kExecution, t + 10 * kMs, kBid, 9998, 5, 1),
+      make_event(EventKind::kAdd, t + 20 * kMs, kBid, 9950, 10, 3),
+      make_event(EventKind::kCancel, t + 30 * kMs, kBid, 9998, 5, 1),
+      make_event(EventKind::kAdd, t + 200 * kMs, kAsk, 10003, 1, 4),
+      make_event(EventKind::kAdd, t + 400 * kMs, kAsk, 10004, 1, 5),
   };
   SpreadQuoterParams sp;
   sp.quoting.order_qty = 1;
@@ -853,10 +731,10 @@ TEST(KillSwitch, DailyLossBreachCancelsAndFlattensInAnEngineRun) {
   sp.vol_multiplier = 0;
   sp.skew_per_lot = 0;
   sp.quoting.modules = {{"risk.enabled", true}, {"risk.max_daily_loss", 0.10}, {"risk.cooldown_s", 60.0}};
-  VectorSource probe({});
-  auto strat = std::make_unique<SpreadQuoter>(sp, probe.instrument(), MarketProfile{});
+  const InstrumentSpec spec = test::cents_spec();
+  auto strat = std::make_unique<SpreadQuoter>(sp, spec, MarketProfile{});
   SpreadQuoter* q = strat.get();
-  engine::Engine e(std::make_unique<VectorSource>(evs), std::move(strat), zero_latency());
+  engine::Engine e(std::make_unique<test::VectorSource>(evs, spec, data::BookLevel::kL3), std::move(strat), zero_latency());
   e.run();
   const auto& r = e.result();
   ASSERT_EQ(r.fills.size(), 2u);

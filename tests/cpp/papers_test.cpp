@@ -25,6 +25,7 @@
 #include "mmkit/models/papers.h"
 #include "mmkit/strategy/glft.h"
 #include "mmkit/strategy/strategy.h"
+#include "fixtures.h"
 
 namespace mmkit::models {
 namespace {
@@ -609,56 +610,12 @@ TEST(AlmgrenChriss2001, InvalidParametersThrow) {
 constexpr TimestampNs kT0 = 1'700'000'000'000'000'000;
 constexpr TimestampNs kSecond = 1'000'000'000;
 
-class BookSource final : public data::EventSource {
- public:
-  explicit BookSource(std::vector<Event> ev) : ev_(std::move(ev)) {
-    spec_.set_symbol("TEST");
-    spec_.set_currency("USD");
-    spec_.price_decimals = 2;  // raw 10000 = $100.00
-    spec_.qty_decimals = 0;
-    spec_.tick_size = 1;
-    spec_.lot_size = 1;
-    for (std::size_t i = 0; i < ev_.size(); ++i) {
-      ev_[i].record = i;
-      ev_[i].local_ts_ns = ev_[i].exch_ts_ns;
-    }
-  }
-  const InstrumentSpec& instrument() const override { return spec_; }
-  data::BookLevel book_level() const override { return data::BookLevel::kL2; }
-  std::size_t read(Event* out, std::size_t cap) override {
-    std::size_t n = 0;
-    while (n < cap && pos_ < ev_.size()) out[n++] = ev_[pos_++];
-    return n;
-  }
-  std::uint64_t records() const override { return pos_; }
-  std::string locate(std::uint64_t r) const override { return "test:" + std::to_string(r + 1); }
-  const data::Counters& tolerated() const override { return counters_; }
-  std::string format() const override { return "test"; }
-
- private:
-  std::vector<Event> ev_;
-  InstrumentSpec spec_;
-  data::Counters counters_;
-  std::size_t pos_ = 0;
-};
-
-Event level_event(TimestampNs ts, Side s, Price p, Qty q) {
-  Event e;
-  e.exch_ts_ns = ts;
-  e.kind = EventKind::kLevelUpdate;
-  e.side = s;
-  e.price = p;
-  e.qty = q;
-  e.flags = event_flags::kComplete | event_flags::kEndOfRecord;
-  return e;
-}
-
 /// Bid 99.90 × 1000, ask 100.00 × 1000 from T0, restated every 0.25 s for 5 s.
 std::vector<Event> flat_book() {
   std::vector<Event> v;
   for (TimestampNs t = kT0; t <= kT0 + 5 * kSecond; t += kSecond / 4) {
-    v.push_back(level_event(t, Side::kBid, 9990, 1000));
-    v.push_back(level_event(t, Side::kAsk, 10000, 1000));
+    v.push_back(test::level(t, Side::kBid, 9990, 1000));
+    v.push_back(test::level(t, Side::kAsk, 10000, 1000));
   }
   return v;
 }
@@ -674,12 +631,7 @@ class MarketOrders final : public strategy::Strategy {
  private:
   void run(strategy::Context& c) {
     while (next_ < plan_.size() && plan_[next_].first <= c.now()) {
-      exchange::OrderRequest r;
-      r.side = plan_[next_].second.first;
-      r.qty = plan_[next_].second.second;
-      r.type = exchange::OrderType::kMarket;
-      r.tif = exchange::TimeInForce::kIoc;
-      (void)c.submit(r);
+      (void)c.submit(test::market(plan_[next_].second.first, plan_[next_].second.second));
       ++next_;
     }
   }
@@ -694,7 +646,7 @@ std::vector<exchange::Fill> run_with_impact(const std::string& impact) {
   cfg.feed_latency.mode = exchange::FeedLatencyConfig::Mode::kConstant;
   auto strat = std::make_unique<MarketOrders>(std::vector<std::pair<TimestampNs, std::pair<Side, Qty>>>{
       {kT0, {Side::kBid, 10}}, {kT0 + kSecond, {Side::kBid, 10}}, {kT0 + 3 * kSecond, {Side::kAsk, 10}}});
-  engine::Engine e(std::make_unique<BookSource>(flat_book()), std::move(strat), std::move(cfg));
+  engine::Engine e(std::make_unique<test::VectorSource>(flat_book()), std::move(strat), std::move(cfg));
   e.run();
   std::vector<exchange::Fill> out;
   for (const auto& f : e.result().fills) out.push_back(f.fill);
@@ -740,7 +692,7 @@ TEST(EngineOwnImpact, TransientImpactDecaysBetweenOurTrades) {
 TEST(EngineOwnImpact, BadImpactSpecIsAConfigError) {
   engine::EngineConfig cfg;
   cfg.impact_model = "linear:eta=1";
-  EXPECT_THROW(engine::Engine(std::make_unique<BookSource>(flat_book()),
+  EXPECT_THROW(engine::Engine(std::make_unique<test::VectorSource>(flat_book()),
                               std::make_unique<MarketOrders>(std::vector<std::pair<TimestampNs, std::pair<Side, Qty>>>{}),
                               std::move(cfg)),
                Error);

@@ -16,6 +16,7 @@
 #include "mmkit/exchange/order.h"
 #include "mmkit/strategy/hedge.h"
 #include "mmkit/strategy/strategy.h"
+#include "fixtures.h"
 
 namespace {
 
@@ -28,68 +29,18 @@ using mmkit::TimestampNs;
 using mmkit::engine::EngineConfig;
 using mmkit::engine::Leg;
 using mmkit::engine::Portfolio;
-using mmkit::exchange::OrderRequest;
-using mmkit::exchange::OrderType;
-using mmkit::exchange::TimeInForce;
 using mmkit::strategy::Context;
 using mmkit::strategy::RollingBeta;
 using mmkit::strategy::SharedState;
-namespace ef = mmkit::event_flags;
+using mmkit::test::cents_spec;
+using mmkit::test::level;
+using mmkit::test::VectorSource;
 
 constexpr TimestampNs kSec = 1'000'000'000;
 constexpr TimestampNs kMs = 1'000'000;
 constexpr TimestampNs T0 = 1'700'000'000 * kSec;
-constexpr std::uint16_t kDone = ef::kComplete | ef::kEndOfRecord;
-
-class VectorSource final : public mmkit::data::EventSource {
- public:
-  VectorSource(std::vector<Event> events, std::string symbol, std::string currency = "USD", int qty_decimals = 3)
-      : events_(std::move(events)) {
-    spec_.set_symbol(symbol);
-    spec_.set_currency(currency);
-    spec_.price_decimals = 2;
-    spec_.qty_decimals = static_cast<std::uint8_t>(qty_decimals);
-    spec_.tick_size = 1;
-    spec_.lot_size = 1;
-    for (std::size_t i = 0; i < events_.size(); ++i) {
-      events_[i].record = i;
-      events_[i].local_ts_ns = events_[i].exch_ts_ns;
-    }
-  }
-  const mmkit::InstrumentSpec& instrument() const override { return spec_; }
-  mmkit::data::BookLevel book_level() const override { return mmkit::data::BookLevel::kL2; }
-  std::size_t read(Event* out, std::size_t capacity) override {
-    std::size_t n = 0;
-    while (n < capacity && pos_ < events_.size()) out[n++] = events_[pos_++];
-    return n;
-  }
-  std::uint64_t records() const override { return pos_; }
-  std::string locate(std::uint64_t record) const override { return "test:" + std::to_string(record + 1); }
-  const mmkit::data::Counters& tolerated() const override { return counters_; }
-  std::string format() const override { return "test"; }
-
- private:
-  std::vector<Event> events_;
-  mmkit::InstrumentSpec spec_;
-  mmkit::data::Counters counters_;
-  std::size_t pos_ = 0;
-};
-
-Event level(TimestampNs ts, Side s, Price p, Qty q, std::uint16_t flags = kDone) {
-  Event e;
-  e.exch_ts_ns = ts;
-  e.kind = EventKind::kLevelUpdate;
-  e.side = s;
-  e.price = p;
-  e.qty = q;
-  e.flags = flags;
-  return e;
-}
-
 EngineConfig zero_latency() {
-  EngineConfig c;
-  c.feed_latency.mode = mmkit::exchange::FeedLatencyConfig::Mode::kConstant;
-  c.feed_latency.constant_ns = 0;
+  EngineConfig c = mmkit::test::zero_latency();
   c.timer_interval_ns = 3600 * kSec;
   return c;
 }
@@ -104,13 +55,7 @@ class Logger final : public mmkit::strategy::Strategy {
  public:
   Logger(std::size_t leg, std::vector<Seen>* log, Qty qty = 0) : leg_(leg), log_(log), qty_(qty) {}
   void on_start(Context& c) override {
-    if (qty_ == 0) return;
-    OrderRequest r;
-    r.side = qty_ > 0 ? Side::kBid : Side::kAsk;
-    r.type = OrderType::kMarket;
-    r.tif = TimeInForce::kIoc;
-    r.qty = qty_ > 0 ? qty_ : -qty_;
-    c.submit(r);
+    if (qty_ != 0) c.submit(mmkit::test::market(qty_));
   }
   void on_book_update(Context& c) override {
     if (log_->empty() || log_->back().leg != leg_ || log_->back().now != c.now()) log_->push_back({leg_, c.now()});
@@ -140,7 +85,7 @@ std::vector<Event> book_at(const std::vector<TimestampNs>& times, Price bid) {
 Leg make_leg(std::vector<Event> ev, std::string sym, std::unique_ptr<mmkit::strategy::Strategy> s,
              std::string ccy = "USD") {
   Leg l;
-  l.source = std::make_unique<VectorSource>(std::move(ev), std::move(sym), std::move(ccy));
+  l.source = std::make_unique<VectorSource>(std::move(ev), cents_spec(sym, ccy, 3));
   l.strategy = std::move(s);
   l.config = zero_latency();
   return l;

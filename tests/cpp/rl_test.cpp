@@ -56,10 +56,7 @@ TEST(ModelMarket, ClassicActionQuotesTheAvellanedaStoikovFormulas) {
   ASSERT_EQ(env->obs_dim(), 14u);
   ASSERT_EQ(env->action_dim(), 3u);
   const auto a = classic_actions(*env);
-  std::vector<float> opt(env->num_envs() * 3);
   for (int n = 0; n < 150; ++n) {
-    env->optimal_action(opt.data());
-    EXPECT_EQ(opt, a);
     std::vector<mmkit::rl::ModelEnvState> before;
     for (std::size_t i = 0; i < 4; ++i) before.push_back(mmkit::rl::model_env_state(*env, i));
     env->step(a.data());
@@ -441,6 +438,56 @@ TEST(SyntheticEnv, GivenMarketConfigReplacesTheSyntheticKeysAndKeepsItsOwnRegime
   EXPECT_THROW((void)mmkit::rl::make_lob_env("replay", 1, Config{}, 1, m), mmkit::Error);
 }
 
+// A book and context set by hand, for the observer.
+class HandBook final : public mmkit::strategy::BookView {
+ public:
+  mmkit::book::Level bid{mmkit::kNoPrice, 0}, ask{mmkit::kNoPrice, 0};
+  mmkit::book::Level best(mmkit::Side s) const override { return s == mmkit::Side::kBid ? bid : ask; }
+  mmkit::book::Level level(mmkit::Side s, std::size_t) const override { return best(s); }
+  std::size_t depth(mmkit::Side s) const override { return best(s).price == mmkit::kNoPrice ? 0 : 1; }
+};
+
+class HandContext final : public mmkit::strategy::Context {
+ public:
+  HandBook b;
+  mmkit::InstrumentSpec spec;
+  mmkit::TimestampNs now() const override { return 0; }
+  const mmkit::InstrumentSpec& instrument() const override { return spec; }
+  const mmkit::strategy::BookView& book() const override { return b; }
+  mmkit::Qty position() const override { return 0; }
+  mmkit::strategy::Money cash() const override { return 0; }
+  std::span<const mmkit::strategy::OrderView> open_orders() const override { return {}; }
+  mmkit::strategy::ClientOrderId submit(const mmkit::strategy::OrderRequest&) override { return 0; }
+  bool cancel(mmkit::strategy::ClientOrderId) override { return false; }
+  bool modify(mmkit::strategy::ClientOrderId, mmkit::Price, mmkit::Qty) override { return false; }
+  std::uint64_t events_seen() const override { return 0; }
+};
+
+TEST(LobObserver, EpisodeStartingWithoutATwoSidedBookStartsItsMidAtTheFirstOne) {
+  HandContext ctx;
+  ctx.b.ask = {10'100, 5};  // bid side empty
+  mmkit::rl::LobObserver obs{mmkit::rl::LobObsConfig{}};
+  obs.start(ctx, 1, 10);
+  std::vector<float> o(11);
+  for (std::int64_t step = 0; step < 2; ++step) {
+    obs.observe(ctx, step, 0, o.data());
+    for (std::size_t j = 0; j < o.size(); ++j) ASSERT_TRUE(std::isfinite(o[j])) << "step " << step << " obs " << j;
+    EXPECT_EQ(o[0], 0.0f);  // mid_norm
+    EXPECT_EQ(o[4], 0.0f);  // return_1
+  }
+  ctx.b.bid = {9'900, 5};  // mid 10,000: the episode's start mid
+  obs.observe(ctx, 2, 0, o.data());
+  EXPECT_EQ(o[0], 0.0f);
+  EXPECT_EQ(o[4], 0.0f);
+  EXPECT_EQ(o[5], 0.0f);
+  ctx.b.bid = {10'100, 5};
+  ctx.b.ask = {10'101, 5};  // mid 10,100.5
+  obs.observe(ctx, 3, 0, o.data());
+  EXPECT_NEAR(o[0], (10'100.5 / 10'000 - 1) * 100, 1e-4);  // mid_scale 100
+  EXPECT_NEAR(o[4], (10'100.5 / 10'000 - 1) * 1e4, 1e-2);  // return_scale 1e4
+  EXPECT_NEAR(o[1], 0.1, 1e-7);                             // 1 tick / spread_scale 10
+}
+
 // ---------------------------------------------------------------------------------------------
 // Replay
 
@@ -781,6 +828,243 @@ TEST(RlPolicy, PolicyStrategyActsOnEveryStep) {
   EXPECT_NEAR(static_cast<double>(pol->decisions()), 3000.0, 5.0);  // 300 s / 100 ms
   EXPECT_FLOAT_EQ(pol->last_action()[0], 3.0f);
   EXPECT_THROW((void)mmkit::strategy::make_strategy("rl-policy", {}, spec, prof), mmkit::Error);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The model market's optimal policy (backward DP over the env's own discrete problem)
+
+namespace optimal_dp {
+
+using mmkit::rl::ModelMarketConfig;
+
+// Independent brute force of the same problem: at every (t, q, regime) the best (δb, δa) on a
+// grid of step `h` over [−1, 4], the expectation written out from the env's rules (mid ±σ√dt,
+// fills 1 − exp(−A e^{−k δ} dt) with δ to the new mid, reward shaped on the post-fill q).
+double brute_force_h00(const ModelMarketConfig& c, mmkit::rl::Regime regime, double h) {
+  const bool sw = regime == mmkit::rl::Regime::kSwitching;
+  const int R = sw ? 3 : 1;
+  const int J = static_cast<int>(std::floor(c.max_inventory + 1e-9));
+  const int L = 2 * J + 1;
+  const auto T = static_cast<int>(c.episode_steps);
+  std::vector<double> V(static_cast<std::size_t>((T + 1) * L * R), 0.0);
+  auto at = [&](int t, int j, int r) -> double& { return V[static_cast<std::size_t>((t * L + j + J) * R + r)]; };
+  const int G = static_cast<int>(std::lround(5.0 / h)) + 1;
+  for (int t = T - 1; t >= 0; --t) {
+    for (int j = -J; j <= J; ++j) {
+      for (int r = 0; r < R; ++r) {
+        const auto p = c.regime(sw ? static_cast<mmkit::rl::Regime>(r) : regime);
+        const double q = j, d = p.sigma * std::sqrt(c.dt_s);
+        double nxt[3];
+        for (int m = -1; m <= 1; ++m) {
+          nxt[m + 1] = 0;
+          if (j + m < -J || j + m > J) continue;
+          for (int r2 = 0; r2 < R; ++r2) {
+            const double P = !sw ? 1.0 : (r2 == r ? 1 - c.switch_prob : 0.5 * c.switch_prob);
+            nxt[m + 1] += P * at(t + 1, j + m, r2);
+          }
+        }
+        double best = -1e300;
+        for (int ib = 0; ib < G; ++ib) {
+          for (int ia = 0; ia < G; ++ia) {
+            const double db = -1 + ib * h, da = -1 + ia * h;
+            double e = 0;
+            for (const double ds : {d, -d}) {
+              const double pb = j < J ? 1 - std::exp(-p.A * std::exp(-p.k * (db + ds)) * c.dt_s) : 0;
+              const double pa = j > -J ? 1 - std::exp(-p.A * std::exp(-p.k * (da - ds)) * c.dt_s) : 0;
+              for (int b = 0; b < 2; ++b) {
+                for (int a = 0; a < 2; ++a) {
+                  const double qn = q + b - a;
+                  const double dpnl = q * ds + b * (db + ds) + a * (da - ds);
+                  const double rew = mmkit::rl::shaped_reward(c.reward, dpnl, qn, c.dt_s, ds, b + a);
+                  e += 0.5 * (b ? pb : 1 - pb) * (a ? pa : 1 - pa) * (rew + nxt[b - a + 1]);
+                }
+              }
+            }
+            best = std::max(best, e);
+          }
+        }
+        at(t, j, r) = best;
+      }
+    }
+  }
+  return at(0, 0, sw ? 1 : 0);
+}
+
+ModelMarketConfig tiny_config(std::int64_t steps) {
+  Config cfg;
+  cfg["episode_steps"] = steps;
+  cfg["dt_s"] = 0.05;  // fill probabilities up to ~1: the joint (bid, ask) outcomes matter
+  cfg["max_inventory"] = 1.0;
+  cfg["max_size_mult"] = 1.0;
+  cfg["reward.vol_penalty"] = 0.5;
+  cfg["reward.inventory_penalty"] = 0.3;
+  cfg["reward.impact_penalty"] = 0.02;
+  cfg["switch_prob"] = 0.3;
+  mmkit::rl::ActionMode m;
+  mmkit::rl::BaseQuote b;
+  mmkit::rl::Regime g;
+  return mmkit::rl::model_market_config(cfg, m, b, g);
+}
+
+}  // namespace optimal_dp
+
+TEST(ModelOptimalPolicy, DpValueEqualsBruteForceOverAFineGridOnTinyProblems) {
+  using mmkit::rl::Regime;
+  struct Case {
+    std::int64_t steps;
+    Regime regime;
+    bool exponential;
+    double h;
+  };
+  for (const Case& k : {Case{2, Regime::kMedium, false, 0.004}, Case{3, Regime::kHigh, false, 0.005},
+                        Case{2, Regime::kMedium, true, 0.005}, Case{2, Regime::kSwitching, false, 0.01}}) {
+    auto c = optimal_dp::tiny_config(k.steps);
+    c.reward.exponential = k.exponential;
+    c.reward.risk_aversion = 0.5;
+    const auto pol = mmkit::rl::model_optimal_policy(c, k.regime);
+    const std::size_t r0 = k.regime == Regime::kSwitching ? 1 : 0;
+    const double dp = pol.value[pol.index(0, 0, r0)];
+    const double bf = optimal_dp::brute_force_h00(c, k.regime, k.h);
+    std::printf("[ dp vs brute force ] %lld steps, %s, %s: DP h(0,0) %.12f, grid (step %.3f) %.12f, diff %.3g\n",
+                static_cast<long long>(k.steps), mmkit::rl::to_string(k.regime), k.exponential ? "exponential" : "linear",
+                dp, k.h, bf, dp - bf);
+    // The grid optimum is below the exact one by at most max|f''| h² / 8 per step (|f''| < 2 here).
+    EXPECT_GE(dp, bf - 1e-12) << k.steps << " steps, regime " << mmkit::rl::to_string(k.regime);
+    EXPECT_LE(dp - bf, 0.25 * k.h * k.h * static_cast<double>(k.steps))
+        << k.steps << " steps, regime " << mmkit::rl::to_string(k.regime);
+    EXPECT_GT(dp, 0.0);
+    // The limit: at q = +1 (J = 1) the bid is not quoted, at q = −1 the ask.
+    EXPECT_TRUE(std::isinf(pol.delta_bid[pol.index(0, 1, r0)]));
+    EXPECT_TRUE(std::isinf(pol.delta_ask[pol.index(0, -1, r0)]));
+    EXPECT_TRUE(std::isfinite(pol.delta_ask[pol.index(0, 1, r0)]));
+  }
+}
+
+TEST(ModelOptimalPolicy, IsSymmetricInInventoryAndLeansAgainstIt) {
+  // Symmetry: at q = 0 with no drift the bid and ask offsets are equal; the inventory skews them.
+  auto c = optimal_dp::tiny_config(5);
+  c.max_inventory = 3;
+  const auto pol = mmkit::rl::model_optimal_policy(c, mmkit::rl::Regime::kMedium);
+  EXPECT_NEAR(pol.delta_bid[pol.index(0, 0, 0)], pol.delta_ask[pol.index(0, 0, 0)], 1e-12);
+  EXPECT_GT(pol.delta_bid[pol.index(0, 2, 0)], pol.delta_ask[pol.index(0, 2, 0)]);  // long: sell cheaper
+  EXPECT_NEAR(pol.delta_bid[pol.index(0, 2, 0)], pol.delta_ask[pol.index(0, -2, 0)], 1e-12);
+  EXPECT_NEAR(pol.value[pol.index(0, 2, 0)], pol.value[pol.index(0, -2, 0)], 1e-12);
+  EXPECT_LT(pol.value[pol.index(0, 2, 0)], pol.value[pol.index(0, 0, 0)]);
+}
+
+namespace optimal_dp {
+
+struct Run {
+  std::vector<double> reward;
+  mmkit::rl::ModelOptimalClipStats clip;
+};
+
+// One episode per env (200 steps, all truncated), `optimal`: optimal_action() each step, else the
+// classic constant action (1, 1, 0).
+Run run_model(Config cfg, std::size_t n, std::uint64_t seed, bool optimal) {
+  auto env = mmkit::rl::make_vec_env("model", n, cfg, seed);
+  std::vector<float> a = optimal ? std::vector<float>(n * env->action_dim()) : classic_actions(*env);
+  const auto steps = std::get<std::int64_t>(cfg.at("episode_steps"));
+  for (std::int64_t t = 0; t < steps; ++t) {
+    if (optimal) env->optimal_action(a.data());
+    env->step(a.data());
+  }
+  Run out;
+  for (std::size_t i = 0; i < n; ++i) out.reward.push_back(env->episode_stats()[i].reward);
+  if (optimal) out.clip = mmkit::rl::model_optimal_clip_stats(*env);
+  return out;
+}
+
+struct MeanSe {
+  double mean = 0, se = 0;
+};
+MeanSe mean_se(const std::vector<double>& x) {
+  double m = 0, m2 = 0;
+  for (double v : x) m += v;
+  m /= static_cast<double>(x.size());
+  for (double v : x) m2 += (v - m) * (v - m);
+  return {m, std::sqrt(m2 / static_cast<double>(x.size() - 1) / static_cast<double>(x.size()))};
+}
+MeanSe paired(const std::vector<double>& a, const std::vector<double>& b) {
+  std::vector<double> d(a.size());
+  for (std::size_t i = 0; i < a.size(); ++i) d[i] = a[i] - b[i];
+  return mean_se(d);
+}
+
+}  // namespace optimal_dp
+
+TEST(ModelOptimalPolicy, BeatsAvellanedaStoikovAndGlftAndRealizesItsDpValue) {
+  // The evaluation's market (runs/rl_model_4m): medium regime, unit orders, λ_V = 0.05.
+  Config cfg;
+  cfg["episode_steps"] = std::int64_t{200};
+  cfg["max_size_mult"] = 1.0;
+  cfg["reward.vol_penalty"] = 0.05;
+  const std::size_t n = 4000;
+  const auto opt = optimal_dp::run_model(cfg, n, 11, true);
+  const auto as = optimal_dp::run_model(cfg, n, 11, false);
+  Config g = cfg;
+  g["base"] = std::string("glft");
+  const auto glft = optimal_dp::run_model(g, n, 11, false);
+  Config d = cfg;
+  d["action_mode"] = std::string("direct");
+  const auto direct = optimal_dp::run_model(d, n, 11, true);
+
+  mmkit::rl::ActionMode m;
+  mmkit::rl::BaseQuote b;
+  mmkit::rl::Regime r;
+  const auto c = mmkit::rl::model_market_config(cfg, m, b, r);
+  const auto pol = mmkit::rl::model_optimal_policy(c, mmkit::rl::Regime::kMedium);
+  const double h00 = pol.value[pol.index(0, 0, 0)];
+
+  const auto o = optimal_dp::mean_se(opt.reward), od = optimal_dp::mean_se(direct.reward);
+  const auto vs_as = optimal_dp::paired(opt.reward, as.reward);
+  const auto vs_glft = optimal_dp::paired(opt.reward, glft.reward);
+  std::printf("[ model optimal ] h(0,0) %.4f; optimal (multiplier) %.4f ± %.4f (se), direct %.4f ± %.4f; "
+              "optimal − A-S %.4f ± %.4f, optimal − GLFT %.4f ± %.4f (paired se, %zu episodes); "
+              "clipped %llu of %llu actions\n",
+              h00, o.mean, o.se, od.mean, od.se, vs_as.mean, vs_as.se, vs_glft.mean, vs_glft.se, n,
+              static_cast<unsigned long long>(opt.clip.clipped), static_cast<unsigned long long>(opt.clip.actions));
+  EXPECT_GT(vs_as.mean, -3 * vs_as.se);
+  EXPECT_GT(vs_glft.mean, -3 * vs_glft.se);
+  EXPECT_LT(std::fabs(o.mean - h00), 3.5 * o.se);
+  EXPECT_LT(std::fabs(od.mean - h00), 3.5 * od.se);
+  EXPECT_EQ(opt.clip.actions, n * 200);
+}
+
+TEST(ModelOptimalPolicy, SwitchingRegimeUsesTheRegimeAsStateAndRealizesItsValue) {
+  Config cfg;
+  cfg["episode_steps"] = std::int64_t{200};
+  cfg["max_size_mult"] = 1.0;
+  cfg["reward.vol_penalty"] = 0.05;
+  cfg["regime"] = std::string("switching");
+  cfg["switch_prob"] = 0.05;
+  const std::size_t n = 4000;
+  const auto mult = optimal_dp::run_model(cfg, n, 5, true);
+  cfg["action_mode"] = std::string("direct");  // offsets within ±5 price: the DP quote is never clipped
+  const auto opt = optimal_dp::run_model(cfg, n, 5, true);
+  mmkit::rl::ActionMode m;
+  mmkit::rl::BaseQuote b;
+  mmkit::rl::Regime r;
+  const auto c = mmkit::rl::model_market_config(cfg, m, b, r);
+  const auto pol = mmkit::rl::model_optimal_policy(c, mmkit::rl::Regime::kSwitching);
+  ASSERT_EQ(pol.regimes, 3u);
+  // The episode starts in a uniformly drawn regime.
+  double h0 = 0;
+  for (std::size_t k = 0; k < 3; ++k) h0 += pol.value[pol.index(0, 0, k)] / 3.0;
+  const auto o = optimal_dp::mean_se(opt.reward), om = optimal_dp::mean_se(mult.reward);
+  std::printf("[ model optimal, switching ] E h(0,0,r) %.4f (low %.4f, medium %.4f, high %.4f); optimal direct "
+              "%.4f ± %.4f (clipped %llu of %llu), multiplier (A-S base) %.4f ± %.4f (clipped %llu of %llu)\n",
+              h0, pol.value[pol.index(0, 0, 0)], pol.value[pol.index(0, 0, 1)], pol.value[pol.index(0, 0, 2)],
+              o.mean, o.se, static_cast<unsigned long long>(opt.clip.clipped),
+              static_cast<unsigned long long>(opt.clip.actions), om.mean, om.se,
+              static_cast<unsigned long long>(mult.clip.clipped), static_cast<unsigned long long>(mult.clip.actions));
+  EXPECT_LT(std::fabs(o.mean - h0), 3.5 * o.se);
+  EXPECT_EQ(opt.clip.clipped, 0u);
+  // Multiplier mode clips the skew at ±2 base half spreads (the A-S base leans 1.6 q per unit in the
+  // high regime): the clipped policy cannot beat the optimum.
+  EXPECT_LT(om.mean, h0 + 3.5 * om.se);
+  EXPECT_THROW((void)mmkit::rl::model_optimal_clip_stats(*mmkit::rl::make_vec_env("synthetic", 1, {}, 1)),
+               mmkit::Error);
 }
 
 }  // namespace

@@ -29,6 +29,7 @@
 #include "mmkit/strategy/order_list.h"
 #include "mmkit/strategy/spread_quoter.h"
 #include "mmkit/strategy/strategy.h"
+#include "fixtures.h"
 #include "real_data.h"
 #include "config_file.h"
 
@@ -40,6 +41,12 @@ using mmkit::test::read_config;
 
 using mmkit::test::data_dir;
 using mmkit::test::under_ci;
+using mmkit::test::crypto_spec;
+using mmkit::test::equity_spec;
+using mmkit::test::expect_error;
+using mmkit::test::MockBook;
+using mmkit::test::px;
+using mmkit::test::write_file;
 
 namespace fs = std::filesystem;
 using exchange::OrderEventKind;
@@ -54,47 +61,8 @@ constexpr TimestampNs kSec = 1'000'000'000;
 constexpr TimestampNs kMs = 1'000'000;
 constexpr TimestampNs kT0 = 1'700'000'000 * kSec;  // an arbitrary epoch time
 
-// LOBSTER-like equity: $0.0001 raw price unit, tick $0.01 (100 raw), whole shares.
-InstrumentSpec equity_spec() {
-  InstrumentSpec s;
-  s.set_symbol("TEST");
-  s.price_decimals = 4;
-  s.tick_size = 100;
-  s.qty_decimals = 0;
-  s.lot_size = 1;
-  return s;
-}
-
-// Crypto-like: price 0.1 tick (raw 1 at 1 decimal), qty 0.001 lot (raw 1 at 3 decimals).
-InstrumentSpec crypto_spec() {
-  InstrumentSpec s;
-  s.set_symbol("BTCTEST");
-  s.price_decimals = 1;
-  s.tick_size = 1;
-  s.qty_decimals = 3;
-  s.lot_size = 1;
-  return s;
-}
-
-Price px(double dollars) { return static_cast<Price>(std::llround(dollars * 10000.0)); }  // equity
-
 // ---------------------------------------------------------------------------------------------
 // Mock context
-
-class MockBook final : public BookView {
- public:
-  std::vector<book::Level> bids, asks;  // best first
-  [[nodiscard]] book::Level best(Side s) const override { return level(s, 0); }
-  [[nodiscard]] book::Level level(Side s, std::size_t i) const override {
-    const auto& v = s == kBid ? bids : asks;
-    return i < v.size() ? v[i] : book::Level{};
-  }
-  [[nodiscard]] std::size_t depth(Side s) const override { return (s == kBid ? bids : asks).size(); }
-  void set(Price bid, Price ask, Qty q = 100) {
-    bids.assign(1, book::Level{bid, q, 1});
-    asks.assign(1, book::Level{ask, q, 1});
-  }
-};
 
 struct Action {
   enum Kind { kSubmit, kCancel, kModify } kind;
@@ -251,19 +219,6 @@ class MockContext final : public Context {
 std::size_t count(const std::vector<Action>& a, Action::Kind k) {
   return static_cast<std::size_t>(
       std::count_if(a.begin(), a.end(), [k](const Action& x) { return x.kind == k; }));
-}
-
-template <class F>
-void expect_error(F&& f, const std::vector<std::string>& needles) {
-  try {
-    f();
-    ADD_FAILURE() << "no mmkit::Error thrown";
-  } catch (const Error& e) {
-    const std::string m = e.what();
-    for (const std::string& n : needles) {
-      EXPECT_NE(m.find(n), std::string::npos) << "message: " << m << "\nmissing: " << n;
-    }
-  }
 }
 
 double floor_tick(double raw, double tick) { return std::floor(raw / tick) * tick; }
@@ -1117,12 +1072,6 @@ TEST(QuoteManager, OneSidedOrCrossedBookLeavesOrdersAlone) {
 
 // =============================================================================================
 // Order list
-
-std::string write_file(const std::string& name, const std::string& text) {
-  const std::string path = testing::TempDir() + "/" + name;
-  std::ofstream(path, std::ios::binary) << text;
-  return path;
-}
 
 TEST(OrderList, ParsesEveryField) {
   const std::string path = write_file("orders_ok.csv",

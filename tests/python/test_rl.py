@@ -372,8 +372,13 @@ def test_pipeline_model_market_train_export_evaluate_with_gap_to_optimal(tmp_pat
     assert set(res["strategies"]) == {"rl-policy", "avellaneda-stoikov", "glft", "spread-quoter", "optimal"}
     for s in res["strategies"].values():
         assert s["pnl"]["n"] == 16 and s["pnl"]["ci95"][0] <= s["pnl"]["mean"] <= s["pnl"]["ci95"][1]
-    # On the model market the optimal policy is A-S with (1, 1, 0): same seeds -> identical episodes.
-    assert res["episodes"]["optimal"]["pnl"] == res["episodes"]["avellaneda-stoikov"]["pnl"]
+    # On the model market "optimal" is the exact DP optimum of the env's reward, not the A-S quote:
+    # on the same seeds its episodes differ from A-S's and its mean reward is not below A-S's by
+    # more than the noise of 16 episodes.
+    assert res["episodes"]["optimal"]["pnl"] != res["episodes"]["avellaneda-stoikov"]["pnl"]
+    opt_mean = float(np.mean(res["episodes"]["optimal"]["reward"]))
+    as_r = np.array(res["episodes"]["avellaneda-stoikov"]["reward"])
+    assert opt_mean >= float(np.mean(as_r)) - 3 * float(np.std(as_r)) / np.sqrt(len(as_r))
     g = res["gap_to_optimal"]["reward"]["mean"]
     opt_r = np.array(res["episodes"]["optimal"]["reward"])
     pol_r = np.array(res["episodes"]["rl-policy"]["reward"])

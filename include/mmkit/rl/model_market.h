@@ -13,6 +13,7 @@
 // at each step, with probability `switch_prob`, the regime jumps to one of the two others
 // (uniformly): a discrete-time Markov chain.
 // Speed: structure of arrays, one 64-bit xoshiro draw per env-step, no allocation per step.
+// optimal_action(): the exact optimum of this discrete problem's reward (model_optimal_policy below).
 #pragma once
 
 #include <cstddef>
@@ -76,6 +77,51 @@ struct ModelEnvState {
   double bid = 0, ask = 0, base_bid = 0, base_ask = 0;
 };
 [[nodiscard]] ModelEnvState model_env_state(const VecEnv& env, std::size_t i);
+
+/// The exact optimal policy of the model market's own discrete problem (docs/rl.md, "The optimal
+/// policy"), by backward dynamic programming. Per step the reward depends only on (q, Δs, fills,
+/// quote offsets) — ΔPnL = q Δs + 1{bid hit} u (δ^b + Δs) + 1{ask lifted} u (δ^a − Δs) with δ the
+/// offsets from the mid s_n the quotes were set at — so the value of (t, cash x, mid S, q, regime)
+/// is x + qS plus a function of (t, q, regime) whose increment is the expected step reward:
+///   h(T, q, r) = 0 (no terminal liquidation or penalty: the episode is truncated, PnL marked to mid);
+///   h(t, q, r) = max_{δ^b, δ^a} E[ r_step(q, Δs, fills) + Σ_{r'} P(r → r') h(t+1, q', r') ],
+/// Δs = ±σ_r√dt (½ each), bid / ask filled independently given Δs with probabilities
+/// 1 − exp(−A_r e^{−k_r(δ^b + Δs)} dt), 1 − exp(−A_r e^{−k_r(δ^a − Δs)} dt), q' = q + u(1{b} − 1{a}),
+/// r_step = shaped_reward(reward, ΔPnL, q', dt, Δs, u(1{b} + 1{a})) (exact joint expectation over
+/// the four fill outcomes; linear or exponential utility: the reward is additive per step either
+/// way). A side whose fill would take |q| above max_inventory is not quoted (δ = +inf);
+/// terminate_on_breach makes |q'| >= max_inventory terminal (h = 0). max_loss is not modelled (the
+/// PnL stop breaks the separation): the table is the optimum without it. Orders of u = min(1,
+/// max_size_mult) units (the A-S unit order); inventory levels q = j u, |j| <= J.
+/// Maximization: the two offsets by coordinate ascent (each a 1-D maximization solved exactly:
+/// safeguarded Newton on the analytic first and second derivatives inside a sign-change bracket,
+/// to |step| <= 1e-15 (1 + |δ|)), until neither offset moves by more than 1e-13 (1 + |δ|).
+struct ModelOptimalPolicy {
+  std::int64_t steps = 0;      ///< episode_steps
+  std::int64_t max_level = 0;  ///< J
+  double order_size = 1;       ///< u, units
+  std::size_t regimes = 1;     ///< 1: a fixed regime; 3: "switching" (index = Regime value)
+  /// h(t, q, r), (steps + 1) × (2J + 1) × regimes, index ((t (2J + 1)) + j + J) regimes + r.
+  std::vector<double> value;
+  /// Optimal offsets from the mid s_t, price; steps × (2J + 1) × regimes, same index; +inf: the
+  /// side is not quoted (inventory limit).
+  std::vector<double> delta_bid, delta_ask;
+  [[nodiscard]] std::size_t index(std::int64_t t, std::int64_t j, std::size_t r) const noexcept {
+    return (static_cast<std::size_t>(t) * static_cast<std::size_t>(2 * max_level + 1) +
+            static_cast<std::size_t>(j + max_level)) * regimes + r;
+  }
+};
+/// Solves the DP for `regime` (kLow / kMedium / kHigh: that regime for the whole episode;
+/// kSwitching: the Markov chain over the three, P(r → r) = 1 − switch_prob, P(r → r') =
+/// switch_prob / 2 for each other r', the switch applied after the step's reward, as the env does).
+[[nodiscard]] ModelOptimalPolicy model_optimal_policy(const ModelMarketConfig& config, Regime regime);
+
+/// How often optimal_action() had to clip the exact optimal quote to the action bounds (counts of
+/// env-actions since construction). Throws mmkit::Error if `env` is not a model market.
+struct ModelOptimalClipStats {
+  std::uint64_t actions = 0, clipped = 0;
+};
+[[nodiscard]] ModelOptimalClipStats model_optimal_clip_stats(const VecEnv& env);
 
 /// Observation names of the model market, in order.
 [[nodiscard]] std::vector<std::string> model_obs_names();

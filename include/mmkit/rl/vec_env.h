@@ -55,7 +55,8 @@ enum class Regime : std::uint8_t { kLow = 0, kMedium = 1, kHigh = 2, kSwitching 
 ///   bid = bid_b − (spread_mult − 1) h + skew h,   ask = ask_b + (spread_mult − 1) h + skew h
 /// i.e. the spread around the base center scaled by spread_mult and the center moved by skew
 /// half spreads (skew > 0: both quotes up, leaning to buy). (1, 0) gives (bid_b, ask_b) exactly,
-/// bit for bit. size = order size × size_mult.
+/// bit for bit. size = order size × size_mult. The model market applies it here; the order-book
+/// envs apply the same law through the quoting strategy's pipeline slot (lob_env.h, QuoteAgent).
 struct QuotePair {
   double bid = 0, ask = 0;
 };
@@ -176,9 +177,10 @@ class VecEnv {
   void set_threads(unsigned threads);
   [[nodiscard]] unsigned threads() const noexcept { return runner_->threads(); }
 
-  /// The classic / optimal policy's action for the current state, N × action_dim (model kind:
-  /// multiplier (1, 1, 0), direct: the base quotes as offsets). Throws mmkit::Error for the
-  /// other kinds.
+  /// The optimal policy's action for the current state, N × action_dim (model kind only: the
+  /// exact backward-DP optimum of this env's own discrete problem, rl::model_optimal_policy in
+  /// model_market.h, mapped through the action space — clipped to its bounds in multiplier mode,
+  /// offsets in direct mode). Throws mmkit::Error for the other kinds.
   virtual void optimal_action(float* out) const;
 
  protected:

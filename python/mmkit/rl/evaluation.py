@@ -8,7 +8,9 @@ on the model market, same order flow on the synthetic one, same window on replay
     avellaneda-stoikov  multiplier mode, base A-S, constant action (1, 1, 0) = the classic strategy
     glft                multiplier mode, base GLFT, constant action (1, 1, 0)
     spread-quoter       direct mode, a fixed symmetric half spread and size, no skew
-    optimal             (model market only) ``VecMarketEnv.optimal_action()`` at every step
+    optimal             (model market only) ``VecMarketEnv.optimal_action()`` at every step: the exact optimum
+                        of the env's reward (backward DP, docs/rl.md), in direct mode (its offsets are never
+                        clipped there; multiplier mode bounds the skew)
 
 Each environment's first episode is one sample. Statistics over episodes: mean and standard
 deviation of episode PnL, Sharpe = mean / std of episode PnL (per episode, not annualized), mean
@@ -170,7 +172,7 @@ def evaluate(model_dir, *, kind: Optional[str] = None, data=None, episodes: Opti
         if name == "rl-policy":
             return policy_mc, policy_act
         if name == "optimal":
-            return policy_mc, _optimal
+            return {**policy_mc, "action_mode": "direct"}, _optimal
         if name in ("avellaneda-stoikov", "glft"):
             return {**mc, "action_mode": "multiplier", "base": name}, _constant([1.0, 1.0, 0.0])
         if name == "spread-quoter":
