@@ -24,13 +24,13 @@ import os
 import platform
 import tempfile
 import time
-import tomllib
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Optional, Sequence, Union
 
 import numpy as np
 
 from mmkit import _core
+from mmkit.config import read_toml
 from mmkit.data import PathLike, _paths
 
 if TYPE_CHECKING:
@@ -73,13 +73,7 @@ def load_config(path: Optional[PathLike], sections: Sequence[str] = SECTIONS) ->
     if path is None:
         return {}
     p = Path(path)
-    try:
-        with open(p, "rb") as f:
-            cfg = tomllib.load(f)
-    except OSError as e:
-        raise _core.Error(f"{p}: cannot read config: {e.strerror}") from None
-    except tomllib.TOMLDecodeError as e:
-        raise _core.Error(f"{p}: invalid TOML: {e}") from None
+    cfg = read_toml(p)
     for key in cfg:
         if key not in sections:
             raise _core.Error(f"{p}: unknown section [{key}] (known: {', '.join(sections)})")

@@ -15,7 +15,6 @@ from __future__ import annotations
 import json
 import os
 import time
-import tomllib
 from pathlib import Path
 from typing import Any, List, Mapping, Optional, Sequence, Union
 
@@ -23,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from mmkit import _core
+from mmkit.config import read_toml
 
 PathLike = Union[str, os.PathLike]
 
@@ -50,13 +50,7 @@ def load_candle_config(path: Optional[PathLike]) -> dict:
     if path is None:
         return cfg
     p = Path(path)
-    try:
-        with open(p, "rb") as f:
-            raw = tomllib.load(f)
-    except OSError as e:
-        raise _core.Error(f"{p}: cannot read config: {e.strerror}") from None
-    except tomllib.TOMLDecodeError as e:
-        raise _core.Error(f"{p}: invalid TOML: {e}") from None
+    raw = read_toml(p)
     known = set(param_keys()) | set(TEXT_KEYS) | set(EXTRA_KEYS)
     for section, body in raw.items():
         if section not in cfg:

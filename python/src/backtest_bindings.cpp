@@ -616,18 +616,7 @@ void bind_backtest(nb::module_& m) {
                    "Cash from the fills so far, quote currency (× the contract multiplier), fees included.")
       .def_prop_ro("format", [](PyBacktest& b) { return b.format(); },
                    "The input's format name, as EventSource.format; 'synthetic' or 'agents' for the synthetic markets.")
-      .def_prop_ro("instrument", [](PyBacktest& b) {
-        const InstrumentSpec& s = b.spec();
-        nb::dict d;
-        d["symbol"] = s.symbol_str();
-        d["venue"] = s.venue_str();
-        d["currency"] = s.currency_str();
-        d["price_decimals"] = s.price_decimals;
-        d["qty_decimals"] = s.qty_decimals;
-        d["tick_size"] = format_decimal(s.tick_size, s.price_decimals, s.price_display_decimals());
-        d["lot_size"] = format_decimal(s.lot_size, s.qty_decimals, s.qty_display_decimals());
-        return d;
-      }, nb::sig("def instrument(self) -> dict[str, str | int]"),
+      .def_prop_ro("instrument", [](PyBacktest& b) { return backtest_instrument_dict(b.spec()); }, nb::sig("def instrument(self) -> dict[str, str | int]"),
       "The instrument: symbol, venue, currency (str); price_decimals, qty_decimals (int); tick_size,\n"
       "lot_size (str, decimal).")
       .def_prop_ro("profile", [](PyBacktest& b) { return profile_dict(b.profile()); },
@@ -670,6 +659,18 @@ nb::dict backtest_params_dict(const strategy::Params& p) { return from_params(p)
 nb::dict backtest_result_dict(Engine& engine, const std::vector<TimestampNs>& horizons) {
   return result_dict(&engine, horizons);
 }
+nb::dict backtest_instrument_dict(const InstrumentSpec& s) {
+  nb::dict d;
+  d["symbol"] = s.symbol_str();
+  d["venue"] = s.venue_str();
+  d["currency"] = s.currency_str();
+  d["price_decimals"] = s.price_decimals;
+  d["qty_decimals"] = s.qty_decimals;
+  d["tick_size"] = format_decimal(s.tick_size, s.price_decimals, s.price_display_decimals());
+  d["lot_size"] = format_decimal(s.lot_size, s.qty_decimals, s.qty_display_decimals());
+  return d;
+}
+
 nb::dict backtest_profile_dict(const strategy::MarketProfile& p) { return profile_dict(p); }
 
 }  // namespace mmkit::python

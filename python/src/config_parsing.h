@@ -36,5 +36,8 @@ namespace mmkit::python {
 /// Backtest.result()'s dict of a finished (or stepped) engine.
 [[nodiscard]] nanobind::dict backtest_result_dict(engine::Engine& engine, const std::vector<TimestampNs>& horizons);
 [[nodiscard]] nanobind::dict backtest_profile_dict(const strategy::MarketProfile& p);
+/// The instrument as a dict: symbol, venue, currency (str); price_decimals, qty_decimals (int);
+/// tick_size, lot_size (str, exact decimal).
+[[nodiscard]] nanobind::dict backtest_instrument_dict(const InstrumentSpec& s);
 
 }  // namespace mmkit::python

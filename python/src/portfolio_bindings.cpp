@@ -30,18 +30,6 @@ namespace mmkit::python {
 
 namespace {
 
-nb::dict instrument_info(const InstrumentSpec& s) {
-  nb::dict d;
-  d["symbol"] = s.symbol_str();
-  d["venue"] = s.venue_str();
-  d["currency"] = s.currency_str();
-  d["price_decimals"] = s.price_decimals;
-  d["qty_decimals"] = s.qty_decimals;
-  d["tick_size"] = format_decimal(s.tick_size, s.price_decimals, s.price_display_decimals());
-  d["lot_size"] = format_decimal(s.lot_size, s.qty_decimals, s.qty_display_decimals());
-  return d;
-}
-
 struct LegInfo {
   InstrumentSpec spec;
   std::string format;
@@ -120,7 +108,7 @@ class PyPortfolio {
     for (std::size_t i = 0; i < portfolio_->size(); ++i) {
       nb::dict l = backtest_result_dict(portfolio_->leg(i), infos_[i].horizons);
       l["name"] = r.names[i];
-      l["instrument"] = instrument_info(portfolio_->leg(i).instrument());
+      l["instrument"] = backtest_instrument_dict(portfolio_->leg(i).instrument());
       l["format"] = infos_[i].format;
       l["profile"] = backtest_profile_dict(infos_[i].profile);
       legs.append(l);

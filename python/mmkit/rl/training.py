@@ -11,13 +11,13 @@ import json
 import os
 import platform
 import time
-import tomllib
 from pathlib import Path
 from typing import Any, Callable, Optional
 
 import numpy as np
 
 from mmkit import _core
+from mmkit.config import read_toml
 from mmkit.rl.envs import KINDS, flatten
 
 DEFAULT_CONFIG: dict[str, Any] = {
@@ -46,13 +46,7 @@ def load_rl_config(path=None, overrides: Optional[dict] = None) -> dict:
     user: dict = {}
     if path is not None:
         p = Path(path)
-        try:
-            with open(p, "rb") as f:
-                user = tomllib.load(f)
-        except OSError as e:
-            raise _core.Error(f"{p}: cannot read config: {e.strerror}") from None
-        except tomllib.TOMLDecodeError as e:
-            raise _core.Error(f"{p}: invalid TOML: {e}") from None
+        user = read_toml(p)
     for src in (user, overrides or {}):
         for sec, vals in src.items():
             if sec not in cfg:
