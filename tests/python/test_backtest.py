@@ -145,3 +145,27 @@ def test_hawkes_flow_and_regimes_are_configurable_from_toml(tmp_path):
     bad.write_text('[synthetic]\nflow = "hawkes"\nhawkes_mu = [1.0, 2.0]\n')
     with pytest.raises(mmkit.Error, match="hawkes_mu"):
         mmkit.backtest(config=bad)
+
+
+def test_modules_sections_reach_the_quoter_and_bad_ones_are_named(tmp_path):
+    base = Path(__file__).resolve().parents[2] / "configs" / "spread_quoter.toml"
+    cfg = tmp_path / "mods.toml"
+    cfg.write_text(base.read_text() + "\n[modules.toxicity]\nenabled = true\nthreshold = 0.4\n"
+                   "\n[modules.risk]\nenabled = true\nmax_drawdown = 1.0\ncooldown_s = 5.0\n")
+    assert resolve_config(cfg)["strategy"]["params"]["toxicity.threshold"] == 0.4
+    a = mmkit.backtest(config=base, synthetic=SYNTH)
+    b = mmkit.backtest(config=cfg, synthetic=SYNTH)
+    # Resolved settings list each configured module; the risk manager breaks at a 1 USD drawdown
+    # on a run that makes hundreds of fills, so its counters show and the run differs from A.
+    assert b.config["strategy"]["params"]["toxicity.threshold"] == 0.4
+    summary = json.loads(b.metrics_json())["strategy"]
+    assert summary["risk.circuit_breaks"] >= 1 and summary["modules.flatten_orders"] >= 1
+    assert b.metrics["fills"] != a.metrics["fills"]
+    assert "risk.circuit_breaks" not in json.loads(a.metrics_json()).get("strategy", {})
+    bad = tmp_path / "bad.toml"
+    bad.write_text(base.read_text() + "\n[modules.toxicty]\nenabled = true\n")
+    with pytest.raises(mmkit.Error, match="toxicty"):
+        mmkit.backtest(config=bad, synthetic=SYNTH)
+    bad.write_text(base.read_text() + "\n[modules.toxicity]\nenabled = true\nthreshhold = 0.4\n")
+    with pytest.raises(mmkit.Error, match="threshhold"):
+        mmkit.backtest(config=bad, synthetic=SYNTH)
