@@ -73,18 +73,20 @@ class CalibrationResult:
 def calibrate_flow(data: Union[PathLike, Sequence[PathLike]], *, instrument: str = "", publisher: int = -1,
                    tick_size: int = 0, max_distance: int = 0, min_visible_fraction: float = 0.5,
                    visible_levels: int = 0, hawkes: bool = True, hawkes_max_events: int = 0,
-                   flow: str = "poisson") -> CalibrationResult:
+                   flow: str = "poisson", joins_and_improvers: bool = True) -> CalibrationResult:
     """Fits the generator to an L3 file (LOBSTER, Databento MBO, an event file of either or of the
     synthetic market). ``max_distance`` 0 = auto (the farthest distance visible at least
     ``min_visible_fraction`` of the time on each side that received a limit order);
     ``visible_levels`` 0 = auto (LOBSTER: the file's depth N; others: unlimited; give N for an
     event file converted from LOBSTER). ``flow``: the arrival model of ``.synthetic``.
+    ``joins_and_improvers``: fit joins (λ_J) and improvers' cancels (θ_I) apart from λ(i), θ(i)
+    and write them (``join_rate``, ``improver_cancel_rate``); False = the CST 2010 estimators.
     Raises :class:`mmkit.Error` on unusable input (L2 data, no two-sided book)."""
     paths = _paths(data)
     source = _source(instrument, publisher, tick_size)
     options = {"max_distance": int(max_distance), "min_visible_fraction": float(min_visible_fraction),
                "visible_levels": int(visible_levels), "fit_hawkes": bool(hawkes),
-               "hawkes_max_events": int(hawkes_max_events)}
+               "hawkes_max_events": int(hawkes_max_events), "joins_and_improvers": bool(joins_and_improvers)}
     handle = _core.calibrate_flow(paths, source, options)
     fit = handle.to_dict()
     if flow == "hawkes" and not fit["hawkes"]["fitted"]:
@@ -108,7 +110,8 @@ def flow_statistics(data: Union[PathLike, Sequence[PathLike]], *, instrument: st
 def write_synthetic_events(path: PathLike, **synthetic: Any) -> dict:
     """Writes the CST (Poisson) synthetic market with the given ``[synthetic]`` settings (keys
     of ``docs/synthetic_market.md``: symbol, price_decimals, tick_size, initial_mid, max_distance,
-    limit_rate_k, limit_rate_alpha, limit_rates, market_rate, cancel_rates, mean_order_size,
+    limit_rate_k, limit_rate_alpha, limit_rates, market_rate, join_rate, cancel_rates,
+    improver_cancel_rate, improver_fleeting_share, mean_order_size,
     mean_market_order_size, opening_orders_per_level, duration_s, start_ns, seed; defaults: the
     "cst2010" parameter set) as an mmkit event file; returns
     ``{"events", "records"}``. A known-parameter input for calibration tests."""
@@ -312,6 +315,13 @@ def synthetic_toml(result: CalibrationResult, *, command: str = "", date: Option
            if "limit_rates" in result.synthetic else ""),
         f"# μ = {_fmt(fit['market_rate'])} ± {_fmt(fit['market_rate_se'], 2)} market orders /s per side "
         f"({fit['market_orders_buy']:,} buys, {fit['market_orders_sell']:,} sells, {fit['executions']:,} executions)",
+        f"# joins (limit orders at the own best, not in λ(i)): λ_J = {_fmt(fit['join_rate'])} ± "
+        f"{_fmt(fit['join_rate_se'], 2)} /s per side ({fit['join_count']:,} joins); improvers (placed inside the "
+        f"spread, {fit['improver_count']:,}, {fit['improver_cancel_count']:,} cancelled; not in θ(i)): a share "
+        f"φ = {_fmt(fit['improver_fleeting_share'], 3)} ± {_fmt(fit['improver_fleeting_share_se'], 1)} fleeting, "
+        f"θ_I = {_fmt(fit['improver_cancel_rate'])} ± {_fmt(fit['improver_cancel_rate_se'], 2)} /s; the rest "
+        f"θ_S = {_fmt(fit['improver_slow_cancel_rate'])} ± {_fmt(fit['improver_slow_cancel_rate_se'], 2)} /s "
+        f"(pooled {_fmt(fit['improver_pooled_cancel_rate'], 3)} /s)",
         "# θ(i) ± se per order per second: "
         + ", ".join(f"{_fmt(t, 3)}±{_fmt(s, 1)}" for t, s in zip(fit["cancel_rate"], fit["cancel_rate_se"]))
         + f"; beyond: {_fmt(fit['cancel_rate_beyond'], 3)}",
@@ -546,6 +556,14 @@ def parameter_rows(fit: dict) -> list[tuple[str, str, str, str]]:
         ("α", _fmt(fit["limit_rate_alpha"]), _fmt(fit["limit_rate_alpha_se"], 2), "(constrained to [0, 10])"),
         ("α unconstrained", _fmt(fit["limit_rate_alpha_free"]), "", f"k = {_fmt(fit['limit_rate_k_free'])}"),
         ("μ (market orders)", _fmt(fit["market_rate"]), _fmt(fit["market_rate_se"], 2), "orders / s per side"),
+        ("λ_J (joins at the own best)", _fmt(fit["join_rate"]), _fmt(fit["join_rate_se"], 2),
+         f"orders / s per side (n = {fit['join_count']:,})"),
+        ("φ (fleeting improvers)", _fmt(fit["improver_fleeting_share"]), _fmt(fit["improver_fleeting_share_se"], 2),
+         f"share of {fit['improver_count']:,} improvers ({fit['improver_cancel_count']:,} cancelled)"),
+        ("θ_I (fleeting cancels)", _fmt(fit["improver_cancel_rate"]), _fmt(fit["improver_cancel_rate_se"], 2),
+         "1 / s per order"),
+        ("θ_S (other improvers)", _fmt(fit["improver_slow_cancel_rate"]), _fmt(fit["improver_slow_cancel_rate_se"], 2),
+         "1 / s per order (reported; the generator uses θ(i))"),
     ]
     for j, (t, s) in enumerate(zip(fit["cancel_rate"], fit["cancel_rate_se"]), start=1):
         if j <= 5 or j == len(fit["cancel_rate"]):
@@ -621,6 +639,9 @@ def calibrate_flow_cmd(
     visible_levels: int = typer.Option(0, "--visible-levels", help="Depth N of the visible window; 0 = auto (LOBSTER: the file's N)."),
     flow: str = typer.Option("poisson", "--flow", help="Arrival model written and simulated: poisson or hawkes."),
     hawkes: bool = typer.Option(True, "--hawkes/--no-hawkes", help="Fit the 6-variate Hawkes process."),
+    joins: bool = typer.Option(True, "--joins/--no-joins",
+                               help="Fit joins at the own best (join_rate) and improvers' cancels (improver_cancel_rate) "
+                                    "apart; --no-joins: the CST 2010 estimators."),
     compare: bool = typer.Option(True, "--compare/--no-compare", help="Simulate the fitted market and write the report."),
     as_json: bool = typer.Option(False, "--json", help="Print the fit (and the comparison) as JSON instead of tables."),
 ) -> None:
@@ -649,6 +670,8 @@ def calibrate_flow_cmd(
         extra.append(f"--visible-levels {visible_levels}")
     if not hawkes:
         extra.append("--no-hawkes")
+    if not joins:
+        extra.append("--no-joins")
     if report is not None:
         extra.append(f"--report {shlex.quote(str(report))}")
     if seed != 1:
@@ -658,7 +681,8 @@ def calibrate_flow_cmd(
     command = _command_line(data, out, extra)
 
     res = calibrate_flow(data, instrument=instrument, publisher=publisher, tick_size=tick_size,
-                         max_distance=max_distance, visible_levels=visible_levels, hawkes=hawkes, flow=flow)
+                         max_distance=max_distance, visible_levels=visible_levels, hawkes=hawkes, flow=flow,
+                         joins_and_improvers=joins)
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(synthetic_toml(res, command=command), encoding="utf-8")

@@ -83,7 +83,7 @@ sim::SyntheticMarketConfig synthetic_config(const nb::dict& d) {
                  "limit_rate_alpha", "limit_rates", "market_rate", "cancel_rates", "mean_order_size",
                  "mean_market_order_size", "opening_orders_per_level", "duration_s", "start_ns", "feed_latency_ns",
                  "seed", "flow", "hawkes_mu", "hawkes_alpha", "hawkes_beta", "regimes", "regime_transition",
-                 "initial_regime"},
+                 "initial_regime", "join_rate", "improver_cancel_rate", "improver_fleeting_share"},
              "synthetic market");
   // The base parameter set (sim::synthetic_preset): "goog2012" (default, fitted on LOBSTER GOOG) or
   // "cst2010"; the other keys override it. Setting limit_rate_k or limit_rate_alpha selects the
@@ -103,6 +103,9 @@ sim::SyntheticMarketConfig synthetic_config(const nb::dict& d) {
   c.limit_rate_k = get_f(d, "limit_rate_k", c.limit_rate_k);
   c.limit_rate_alpha = get_f(d, "limit_rate_alpha", c.limit_rate_alpha);
   c.market_rate = get_f(d, "market_rate", c.market_rate);
+  c.join_rate = get_f(d, "join_rate", c.join_rate);
+  c.improver_cancel_rate = get_f(d, "improver_cancel_rate", c.improver_cancel_rate);
+  c.improver_fleeting_share = get_f(d, "improver_fleeting_share", c.improver_fleeting_share);
   c.mean_order_size = get_f(d, "mean_order_size", c.mean_order_size);
   if (d.contains("mean_order_size") && !d.contains("mean_market_order_size")) c.mean_market_order_size = 0;
   c.opening_orders_per_level = static_cast<std::uint32_t>(get_i(d, "opening_orders_per_level", c.opening_orders_per_level));

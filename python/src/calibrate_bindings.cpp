@@ -66,7 +66,7 @@ data::SourceOptions source_options(const nb::dict& d) {
 
 sim::CalibrationOptions calibration_options(const nb::dict& d) {
   check_keys(d, {"max_distance", "max_distance_cap", "min_visible_fraction", "visible_levels", "fit_hawkes",
-                 "hawkes_beta_shared", "hawkes_max_events"},
+                 "hawkes_beta_shared", "hawkes_max_events", "joins_and_improvers"},
              "calibration");
   sim::CalibrationOptions o;
   o.max_distance = get_u32(d, "max_distance", o.max_distance);
@@ -75,6 +75,7 @@ sim::CalibrationOptions calibration_options(const nb::dict& d) {
   o.visible_levels = get_u32(d, "visible_levels", o.visible_levels);
   if (d.contains("fit_hawkes")) o.fit_hawkes = nb::cast<bool>(d["fit_hawkes"]);
   if (d.contains("hawkes_beta_shared")) o.hawkes_beta_shared = nb::cast<bool>(d["hawkes_beta_shared"]);
+  if (d.contains("joins_and_improvers")) o.joins_and_improvers = nb::cast<bool>(d["joins_and_improvers"]);
   const std::int64_t hm = get_i(d, "hawkes_max_events", 0);
   if (hm < 0) throw Error("setting 'hawkes_max_events' must be >= 0");
   o.hawkes_max_events = static_cast<std::uint64_t>(hm);
@@ -101,7 +102,8 @@ sim::FlowModel flow_model(const std::string& s) {
 sim::SyntheticMarketConfig cst_config(const nb::dict& d) {
   check_keys(d, {"symbol", "price_decimals", "tick_size", "initial_mid", "max_distance", "limit_rate_k",
                  "limit_rate_alpha", "limit_rates", "market_rate", "cancel_rates", "mean_order_size",
-                 "mean_market_order_size", "opening_orders_per_level", "duration_s", "start_ns", "seed"},
+                 "mean_market_order_size", "opening_orders_per_level", "duration_s", "start_ns", "seed",
+                 "join_rate", "improver_cancel_rate", "improver_fleeting_share"},
              "synthetic market (CST subset)");
   sim::SyntheticMarketConfig c;
   if (d.contains("symbol")) c.symbol = nb::cast<std::string>(d["symbol"]);
@@ -112,6 +114,9 @@ sim::SyntheticMarketConfig cst_config(const nb::dict& d) {
   c.limit_rate_k = get_f(d, "limit_rate_k", c.limit_rate_k);
   c.limit_rate_alpha = get_f(d, "limit_rate_alpha", c.limit_rate_alpha);
   c.market_rate = get_f(d, "market_rate", c.market_rate);
+  c.join_rate = get_f(d, "join_rate", c.join_rate);
+  c.improver_cancel_rate = get_f(d, "improver_cancel_rate", c.improver_cancel_rate);
+  c.improver_fleeting_share = get_f(d, "improver_fleeting_share", c.improver_fleeting_share);
   if (d.contains("cancel_rates")) c.cancel_rates = nb::cast<std::vector<double>>(d["cancel_rates"]);
   c.mean_order_size = get_f(d, "mean_order_size", c.mean_order_size);
   if (d.contains("limit_rates")) c.limit_rates = nb::cast<std::vector<double>>(d["limit_rates"]);
@@ -148,7 +153,12 @@ nb::dict config_dict(const sim::SyntheticMarketConfig& c) {
     d["limit_rates"] = nb::cast(c.limit_rates);  // replaces k / i^α (not written: unused)
   }
   d["market_rate"] = c.market_rate;
+  if (c.join_rate != 0) d["join_rate"] = c.join_rate;
   d["cancel_rates"] = nb::cast(c.cancel_rates);
+  if (c.improver_cancel_rate != 0) {
+    d["improver_cancel_rate"] = c.improver_cancel_rate;
+    d["improver_fleeting_share"] = c.improver_fleeting_share;
+  }
   d["mean_order_size"] = c.mean_order_size;
   if (c.mean_market_order_size != 0) d["mean_market_order_size"] = c.mean_market_order_size;
   d["opening_orders_per_level"] = c.opening_orders_per_level;
@@ -230,6 +240,20 @@ nb::dict calibration_dict(const sim::FlowCalibration& c) {
   d["limit_orders_beyond_max_distance"] = c.limit_orders_beyond_max_distance;
   d["limit_orders_without_reference"] = c.limit_orders_without_reference;
   d["limit_orders_crossing"] = c.limit_orders_crossing;
+  d["join_count"] = c.join_count;
+  d["join_exposure_s"] = c.join_exposure_s;
+  d["join_rate"] = c.join_rate;
+  d["join_rate_se"] = c.join_rate_se;
+  d["improver_count"] = c.improver_count;
+  d["improver_cancel_count"] = c.improver_cancel_count;
+  d["improver_exposure_s"] = c.improver_exposure_s;
+  d["improver_cancel_rate"] = c.improver_cancel_rate;
+  d["improver_cancel_rate_se"] = c.improver_cancel_rate_se;
+  d["improver_pooled_cancel_rate"] = c.improver_pooled_cancel_rate;
+  d["improver_fleeting_share"] = c.improver_fleeting_share;
+  d["improver_fleeting_share_se"] = c.improver_fleeting_share_se;
+  d["improver_slow_cancel_rate"] = c.improver_slow_cancel_rate;
+  d["improver_slow_cancel_rate_se"] = c.improver_slow_cancel_rate_se;
   d["market_orders_buy"] = c.market_orders[0];
   d["market_orders_sell"] = c.market_orders[1];
   d["market_rate"] = c.market_rate;
@@ -373,7 +397,7 @@ void bind_calibrate(nb::module_& m) {
       "\n"
       "source: {instrument, publisher, tick_size} as in open_source. options (all optional): max_distance\n"
       "(ticks, 0 = auto), max_distance_cap (1000), min_visible_fraction (0.5), visible_levels (0 = auto),\n"
-      "fit_hawkes (True), hawkes_beta_shared (True), hawkes_max_events (0 = all).\n"
+      "fit_hawkes (True), hawkes_beta_shared (True), hawkes_max_events (0 = all), joins_and_improvers (False).\n"
       "Returns a FlowCalibration. Raises mmkit.Error for an unknown option (naming it), an L2 source, no\n"
       "two-sided book or no time span, a fixed max_distance above max_distance_cap, and malformed input.");
 

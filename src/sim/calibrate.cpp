@@ -48,8 +48,10 @@ enum class CancelKind : std::uint8_t { kWhole, kPartial, kUnknownOrder };
 //
 // Sink interface:
 //   void integrate(const Replay& r, TimestampNs t0, TimestampNs t1)   state constant on [t0, t1)
-//   void on_limit(const Replay& r, int side, TimestampNs ts, std::int64_t distance, Qty lots)
-//   void on_cancel(const Replay& r, int side, TimestampNs ts, std::int64_t distance, CancelKind k)
+//   void on_limit(const Replay& r, int side, TimestampNs ts, std::int64_t distance, Qty lots,
+//                 Price price, OrderId id)                      before the book applies it
+//   void on_cancel(const Replay& r, int side, TimestampNs ts, std::int64_t distance, CancelKind k,
+//                  OrderId id)
 //   void on_market(const Replay& r, int aggressor, TimestampNs ts, Qty lots, std::uint64_t execs)
 //   void on_flow(FlowEventType t, TimestampNs ts)        every flow event, in stream order
 template <class Book, class Sink>
@@ -161,13 +163,13 @@ class FlowReplay {
 
   void limit(int s, const Event& e, Price price, Qty qty) {
     close_market();
-    sink_.on_limit(*this, s, e.exch_ts_ns, distance(s, price), lots(qty));
+    sink_.on_limit(*this, s, e.exch_ts_ns, distance(s, price), lots(qty), price, e.order_id);
     sink_.on_flow(s == 0 ? FlowEventType::kLimitBid : FlowEventType::kLimitAsk, e.exch_ts_ns);
   }
 
   void cancel(int s, const Event& e, Price price, CancelKind k) {
     close_market();
-    sink_.on_cancel(*this, s, e.exch_ts_ns, distance(s, price), k);
+    sink_.on_cancel(*this, s, e.exch_ts_ns, distance(s, price), k, e.order_id);
     sink_.on_flow(s == 0 ? FlowEventType::kCancelBid : FlowEventType::kCancelAsk, e.exch_ts_ns);
   }
 
@@ -275,10 +277,31 @@ class FlowReplay {
 struct CalibrationSink {
   std::uint32_t cap = 0;
   std::uint32_t visible_levels = 0;  // 0 = everything visible
+  bool separate = false;             // CalibrationOptions::joins_and_improvers
   std::vector<std::uint64_t> limit_at[2];  // arrivals by distance, 1..cap, cap+1 beyond
   std::vector<double> visible_upto_s[2];   // seconds during which distances 1..D were visible
-  std::vector<std::uint64_t> cancel_at;    // whole cancels by distance
-  std::vector<double> exposure_at;         // order-seconds by distance
+  std::vector<std::uint64_t> cancel_at;    // whole cancels by distance (improvers apart)
+  std::vector<double> exposure_at;         // order-seconds by distance (improvers apart)
+  std::vector<double> own_best_s[2];       // seconds during which the own best was at distance D
+  std::uint64_t joins = 0;                 // limit orders at the own best
+  std::uint64_t improvers = 0;             // limit orders strictly inside the spread
+  std::uint64_t improver_cancels = 0;      // whole cancels of improvers
+  double improver_exposure = 0;            // order-seconds of resting improvers
+  struct LiveImprover {
+    OrderId id;
+    int side;
+    double life_s;  // order-seconds so far
+  };
+  std::vector<LiveImprover> live_improvers;  // improvers maybe still resting
+  std::vector<double> improver_life_s;       // lifetimes of improvers gone (or at the end)
+  std::vector<std::uint8_t> improver_cancelled;  // 1: whole cancel ends the life, 0: censored
+
+  void improver_gone(std::size_t j, bool cancelled) {
+    improver_life_s.push_back(live_improvers[j].life_s);
+    improver_cancelled.push_back(cancelled ? 1 : 0);
+    live_improvers[j] = live_improvers.back();
+    live_improvers.pop_back();
+  }
   std::uint64_t limit_orders = 0, without_reference = 0, crossing = 0;
   std::uint64_t cancels = 0, partial = 0, unknown = 0;
   std::uint64_t market[2] = {0, 0};
@@ -294,6 +317,7 @@ struct CalibrationSink {
     for (int s = 0; s < 2; ++s) {
       limit_at[s].assign(cap + 2, 0);
       visible_upto_s[s].assign(cap + 2, 0.0);
+      own_best_s[s].assign(cap + 2, 0.0);
     }
     cancel_at.assign(cap + 2, 0);
     exposure_at.assign(cap + 2, 0.0);
@@ -318,6 +342,11 @@ struct CalibrationSink {
         if (d < 1) continue;  // crossed (auction phases): no distance
         exposure_at[bucket(d)] += dt * static_cast<double>(l.order_count);
       }
+      const Price own = b.best(sd).price;
+      if (own != kNoPrice) {
+        const std::int64_t ds = r.distance(s, own);
+        if (ds >= 1) own_best_s[s][bucket(ds)] += dt;
+      }
       std::size_t upto = cap;
       if (visible_levels != 0 && depth >= visible_levels) {
         const std::int64_t dn = r.distance(s, b.level(sd, visible_levels - 1).price);
@@ -325,10 +354,26 @@ struct CalibrationSink {
       }
       visible_upto_s[s][upto] += dt;
     }
+    // Improvers' order-seconds move from X(d) to their own exposure; orders gone (executed or
+    // cancelled) leave the list.
+    for (std::size_t j = 0; j < live_improvers.size();) {
+      const auto o = b.order(live_improvers[j].id);
+      if (!o) {  // executed (or removed without a cancel of ours): censored
+        improver_gone(j, false);
+        continue;
+      }
+      const std::int64_t d = r.distance(live_improvers[j].side, o->price);
+      if (d >= 1) {
+        if (separate) exposure_at[bucket(d)] -= dt;
+        improver_exposure += dt;
+        live_improvers[j].life_s += dt;
+      }
+      ++j;
+    }
   }
 
   template <class R>
-  void on_limit(const R&, int s, TimestampNs, std::int64_t d, Qty lots) {
+  void on_limit(const R& r, int s, TimestampNs, std::int64_t d, Qty lots, Price price, OrderId id) {
     ++limit_orders;
     limit_sizes.push_back(lots);
     if (d == kNoDistance) {
@@ -336,18 +381,34 @@ struct CalibrationSink {
     } else if (d < 1) {
       ++crossing;
     } else {
+      const Price own = r.book().best(side_of(s)).price;  // before this order
+      if (own != kNoPrice && price == own) {
+        ++joins;
+        if (separate) return;
+      }
       ++limit_at[s][bucket(d)];
+      if (own != kNoPrice && (s == 0 ? price > own : price < own)) {
+        ++improvers;
+        live_improvers.push_back(LiveImprover{id, s, 0.0});
+      }
     }
   }
 
   template <class R>
-  void on_cancel(const R&, int, TimestampNs, std::int64_t d, CancelKind k) {
+  void on_cancel(const R&, int, TimestampNs, std::int64_t d, CancelKind k, OrderId id) {
     if (k == CancelKind::kPartial) {
       ++partial;
     } else if (k == CancelKind::kUnknownOrder) {
       ++unknown;
     } else {
       ++cancels;
+      for (std::size_t j = 0; j < live_improvers.size(); ++j) {
+        if (live_improvers[j].id != id) continue;
+        improver_gone(j, true);
+        ++improver_cancels;
+        if (separate) return;
+        break;
+      }
       if (d != kNoDistance && d >= 1) ++cancel_at[bucket(d)];
     }
   }
@@ -421,9 +482,9 @@ struct StatisticsSink {
   }
 
   template <class R>
-  void on_limit(const R&, int, TimestampNs, std::int64_t, Qty) {}
+  void on_limit(const R&, int, TimestampNs, std::int64_t, Qty, Price, OrderId) {}
   template <class R>
-  void on_cancel(const R&, int, TimestampNs, std::int64_t, CancelKind) {}
+  void on_cancel(const R&, int, TimestampNs, std::int64_t, CancelKind, OrderId) {}
   template <class R>
   void on_market(const R&, int, TimestampNs, Qty, std::uint64_t) {}
 
@@ -575,6 +636,78 @@ SizeDistribution size_distribution(std::vector<std::int64_t> sizes) {
   return d;
 }
 
+FleetingMixtureFit fit_fleeting_mixture(const std::vector<double>& life_s, const std::vector<std::uint8_t>& cancelled,
+                                        int max_iterations) {
+  if (life_s.size() != cancelled.size()) {
+    throw Error("fit_fleeting_mixture: life_s and cancelled differ in size (" + std::to_string(life_s.size()) + " vs " +
+                std::to_string(cancelled.size()) + ")");
+  }
+  double total_life = 0, n_cancel = 0;
+  for (std::size_t k = 0; k < life_s.size(); ++k) {
+    if (!(life_s[k] >= 0) || !std::isfinite(life_s[k])) throw Error("fit_fleeting_mixture: lifetimes must be finite and >= 0");
+    total_life += life_s[k];
+    n_cancel += cancelled[k] != 0 ? 1.0 : 0.0;
+  }
+  if (!(n_cancel > 0) || !(total_life > 0)) throw Error("fit_fleeting_mixture: needs a cancel and positive exposure");
+  const double n = static_cast<double>(life_s.size());
+  const double pooled = n_cancel / total_life;
+  FleetingMixtureFit f;
+  // Start: half the orders 30 times faster than the pooled rate, the rest at it.
+  double phi = 0.5, fast = 30.0 * pooled, slow = pooled;
+  std::vector<double> w(life_s.size());
+  double ll_prev = -std::numeric_limits<double>::infinity();
+  for (int it = 1; it <= max_iterations; ++it) {
+    // E step: w_k = P(fast | L_k, δ_k), log densities δ ln θ − θ L.
+    double sw = 0, swd = 0, swl = 0, s1d = 0, s1l = 0, ll = 0;
+    const double lf = std::log(fast), ls = std::log(slow), lphi = std::log(phi), l1phi = std::log1p(-phi);
+    for (std::size_t k = 0; k < life_s.size(); ++k) {
+      const double dk = cancelled[k] != 0 ? 1.0 : 0.0;
+      const double a = lphi + dk * lf - fast * life_s[k];
+      const double b = l1phi + dk * ls - slow * life_s[k];
+      const double m = std::max(a, b);
+      const double lse = m + std::log(std::exp(a - m) + std::exp(b - m));
+      ll += lse;
+      const double wk = std::exp(a - lse);
+      w[k] = wk;
+      sw += wk;
+      swd += wk * dk;
+      swl += wk * life_s[k];
+      s1d += (1 - wk) * dk;
+      s1l += (1 - wk) * life_s[k];
+    }
+    f.log_likelihood = ll;
+    f.iterations = it;
+    // M step.
+    phi = std::clamp(sw / n, 1e-12, 1.0 - 1e-12);
+    fast = swl > 0 ? std::max(swd / swl, 1e-12) : fast;
+    slow = s1l > 0 ? std::max(s1d / s1l, 1e-12) : slow;
+    if (std::fabs(ll - ll_prev) <= 1e-10 * std::max(1.0, std::fabs(ll))) {
+      f.converged = true;
+      break;
+    }
+    ll_prev = ll;
+  }
+  if (fast < slow) {  // label the faster component "fleeting"
+    std::swap(fast, slow);
+    phi = 1 - phi;
+    for (double& x : w) x = 1 - x;
+  }
+  double nf_cancel = 0, ns_cancel = 0;
+  for (std::size_t k = 0; k < w.size(); ++k) {
+    if (cancelled[k] != 0) {
+      nf_cancel += w[k];
+      ns_cancel += 1 - w[k];
+    }
+  }
+  f.share = phi;
+  f.fast_rate = fast;
+  f.slow_rate = slow;
+  f.share_se = std::sqrt(phi * (1 - phi) / n);
+  f.fast_rate_se = nf_cancel > 0 ? fast / std::sqrt(nf_cancel) : kNaN;
+  f.slow_rate_se = ns_cancel > 0 ? slow / std::sqrt(ns_cancel) : kNaN;
+  return f;
+}
+
 // ---------------------------------------------------------------------------------------------
 
 FlowCalibration calibrate_flow(data::EventSource& src, const CalibrationOptions& options) {
@@ -602,6 +735,8 @@ FlowCalibration calibrate_flow(data::EventSource& src, const CalibrationOptions&
 
   CalibrationSink sink;
   sink.init(options.max_distance_cap, n_visible);
+  sink.separate = options.joins_and_improvers;
+  c.joins_and_improvers = options.joins_and_improvers;
   FlowReplay<book::L3Book, CalibrationSink> replay(c.instrument, sink);
   replay.run(src);
   if (!replay.started()) throw Error("calibrate_flow: the source holds no event");
@@ -660,7 +795,10 @@ FlowCalibration calibrate_flow(data::EventSource& src, const CalibrationOptions&
   for (std::uint32_t d = 1; d <= max_d; ++d) {
     const std::size_t j = d - 1;
     c.limit_count[j] = sink.limit_at[0][d] + sink.limit_at[1][d];
-    c.limit_exposure_s[j] = vis[0][d] + vis[1][d];
+    // Joins apart: distance d is exposed to λ(d) only while it is not the own best.
+    c.limit_exposure_s[j] = options.joins_and_improvers ? std::max(0.0, vis[0][d] - sink.own_best_s[0][d]) +
+                                                              std::max(0.0, vis[1][d] - sink.own_best_s[1][d])
+                                                        : vis[0][d] + vis[1][d];
     const double e = c.limit_exposure_s[j];
     c.limit_rate[j] = e > 0 ? static_cast<double>(c.limit_count[j]) / e : 0.0;
     c.limit_rate_se[j] = e > 0 ? std::sqrt(static_cast<double>(c.limit_count[j])) / e : kNaN;
@@ -677,6 +815,31 @@ FlowCalibration calibrate_flow(data::EventSource& src, const CalibrationOptions&
   }
   c.cancel_rate_beyond = c.order_exposure_beyond_s > 0 ? static_cast<double>(c.cancels_beyond) / c.order_exposure_beyond_s : kNaN;
   c.limit_orders = sink.limit_orders;
+  c.join_count = sink.joins;
+  for (int s = 0; s < 2; ++s) {
+    for (const double v : sink.own_best_s[s]) c.join_exposure_s += v;
+  }
+  c.join_rate = c.join_exposure_s > 0 ? static_cast<double>(c.join_count) / c.join_exposure_s : 0.0;
+  c.join_rate_se = c.join_exposure_s > 0 ? std::sqrt(static_cast<double>(c.join_count)) / c.join_exposure_s : kNaN;
+  c.improver_count = sink.improvers;
+  c.improver_cancel_count = sink.improver_cancels;
+  c.improver_exposure_s = sink.improver_exposure;
+  const double xi = c.improver_exposure_s;
+  c.improver_pooled_cancel_rate = xi > 0 ? static_cast<double>(c.improver_cancel_count) / xi : kNaN;
+  while (!sink.live_improvers.empty()) sink.improver_gone(sink.live_improvers.size() - 1, false);
+  if (c.improver_cancel_count > 0 && xi > 0) {
+    const FleetingMixtureFit m = fit_fleeting_mixture(sink.improver_life_s, sink.improver_cancelled);
+    c.improver_fleeting_share = m.share;
+    c.improver_fleeting_share_se = m.share_se;
+    c.improver_cancel_rate = m.fast_rate;
+    c.improver_cancel_rate_se = m.fast_rate_se;
+    c.improver_slow_cancel_rate = m.slow_rate;
+    c.improver_slow_cancel_rate_se = m.slow_rate_se;
+  } else {
+    c.improver_fleeting_share = c.improver_fleeting_share_se = kNaN;
+    c.improver_cancel_rate = c.improver_cancel_rate_se = kNaN;
+    c.improver_slow_cancel_rate = c.improver_slow_cancel_rate_se = kNaN;
+  }
   c.limit_orders_without_reference = sink.without_reference;
   c.limit_orders_crossing = sink.crossing;
 
@@ -802,6 +965,11 @@ SyntheticMarketConfig FlowCalibration::synthetic_config(FlowModel flow) const {
     }
   }
   s.market_rate = std::clamp(market_rate, 0.0, 1e5);
+  s.join_rate = joins_and_improvers && join_count > 0 ? std::clamp(join_rate, 0.0, 1e5) : 0.0;
+  const bool improvers_fitted = joins_and_improvers && improver_cancel_count > 0 && improver_exposure_s > 0 &&
+                                std::isfinite(improver_cancel_rate) && improver_fleeting_share > 0;
+  s.improver_cancel_rate = improvers_fitted ? clamp_rate(improver_cancel_rate) : 0.0;
+  s.improver_fleeting_share = improvers_fitted ? std::clamp(improver_fleeting_share, 1e-6, 1.0) : 1.0;
   // θ(i) where X(i) > 0; a distance without exposure takes the nearest one that has it.
   std::vector<double> th(cancel_rate.size(), kNaN);
   for (std::size_t j = 0; j < th.size(); ++j) {

@@ -247,6 +247,10 @@ void validate_regimes(const SyntheticMarketConfig& c) {
       for (double l : c.limit_rates) check_rate(at + "limit_rate_multiplier", l * g.limit_rate_multiplier, 0.0);
     }
     check_rate(at + "market_rate_multiplier", c.market_rate * g.market_rate_multiplier, 0.0);
+    check_rate(at + "limit_rate_multiplier", c.join_rate * g.limit_rate_multiplier, 0.0);
+    if (c.improver_cancel_rate != 0) {
+      check_rate(at + "cancel_rate_multiplier", c.improver_cancel_rate * g.cancel_rate_multiplier, kMinCancelRate);
+    }
     for (double th : c.cancel_rates) check_rate(at + "cancel_rate_multiplier", th * g.cancel_rate_multiplier, kMinCancelRate);
     for (std::uint32_t i = flow_type::kMarketBuy; i <= flow_type::kLimitAsk; ++i) {  // Hawkes baselines
       const bool market = i <= flow_type::kMarketSell;
@@ -361,6 +365,11 @@ void validate(const SyntheticMarketConfig& c) {
     }
   }
   check_rate("market_rate", c.market_rate, 0.0);
+  check_rate("join_rate", c.join_rate, 0.0);
+  if (c.improver_cancel_rate != 0) check_rate("improver_cancel_rate", c.improver_cancel_rate, kMinCancelRate);
+  if (!(c.improver_fleeting_share > 0 && c.improver_fleeting_share <= 1)) {
+    bad("improver_fleeting_share", "must be in (0, 1], got " + num(c.improver_fleeting_share));
+  }
   if (c.cancel_rates.empty()) bad("cancel_rates", "must hold at least one rate θ(1) per second");
   for (std::size_t i = 0; i < c.cancel_rates.size(); ++i) {
     check_rate("cancel_rates[" + std::to_string(i) + "]", c.cancel_rates[i], kMinCancelRate);
@@ -488,6 +497,7 @@ class Generator final : public SyntheticMarket {
     OrderId id = 0;
     Qty qty = 0;  // remaining lots
     std::uint32_t next = kNil;  // towards the back of the queue; free-list link when free
+    bool improver = false;      // placed inside the spread: cancels at θ_I (improver_cancel_rate > 0)
   };
   /// One price level of the ring; count == 0 means empty (head/tail meaningless).
   struct Level {
@@ -495,6 +505,7 @@ class Generator final : public SyntheticMarket {
     std::uint32_t head = kNil;
     std::uint32_t tail = kNil;
     std::uint32_t count = 0;
+    std::uint32_t improvers = 0;  // orders of the level with Node::improver
   };
   /// `best` stays at the last best price when the side empties (the reference of the other
   /// side's limit orders, see docs/synthetic_market.md).
@@ -513,6 +524,8 @@ class Generator final : public SyntheticMarket {
     double log_q = 0;               // ln(1 − 1/mean size); 0 when the mean is 1
     double market_log_q = 0;        // the same for market orders
     Units tick_move_units = 0;      // tick moves, one side (half the regime's rate)
+    Units join_units = 0;           // λ_J, one side
+    Units theta_improver = 0;       // θ_I; 0 when improvers are off
     double hawkes_mu[flow_type::kCount] = {};  // Hawkes baselines (cancel types: as configured)
     double tick_move_per_side = 0;  // per second, Hawkes mode
   };
@@ -542,6 +555,8 @@ class Generator final : public SyntheticMarket {
       t.market_log_q = pm >= 1.0 ? 0.0 : det::log(1.0 - pm);
     }
     t.tick_move_units = to_units(g.tick_move_rate * 0.5);
+    t.join_units = to_units(cfg_.join_rate * g.limit_rate_multiplier);
+    t.theta_improver = cfg_.improver_cancel_rate > 0 ? to_units(cfg_.improver_cancel_rate * g.cancel_rate_multiplier) : 0;
     for (std::uint32_t i = 0; i < flow_type::kCount; ++i) {
       const double m = i <= flow_type::kMarketSell ? g.market_rate_multiplier
                        : i <= flow_type::kLimitAsk ? g.limit_rate_multiplier
@@ -587,6 +602,12 @@ class Generator final : public SyntheticMarket {
     return th[i - 1];
   }
 
+  /// Σ of the cancel rates of level l of side s at `tick`: θ(d) per ordinary order, θ_I per
+  /// improver.
+  Units level_cancel(int s, std::int64_t tick, const Level& l) const {
+    return theta(s, tick) * (l.count - l.improvers) + tab_->theta_improver * l.improvers;
+  }
+
   void recompute_cancel(int s) {
     BookSide& b = side_[s];
     Units total = 0;
@@ -594,7 +615,7 @@ class Generator final : public SyntheticMarket {
       const std::int64_t dir = s == kBid ? -1 : 1;
       for (std::int64_t p = b.best;; p += dir) {
         const Level& l = level(p);
-        if (l.count != 0) total += theta(s, p) * l.count;
+        if (l.count != 0) total += level_cancel(s, p, l);
         if (p == b.worst) break;
       }
     }
@@ -618,18 +639,19 @@ class Generator final : public SyntheticMarket {
   }
 
   /// Queues a new order last at (s, tick). The caller guarantees it does not cross.
-  OrderId add_order(int s, std::int64_t tick, Qty qty) {
+  OrderId add_order(int s, std::int64_t tick, Qty qty, bool improver = false) {
     ensure_room(tick);
     const OrderId id = next_id_++;
     const std::uint32_t n = alloc_node();
-    nodes_[n] = Node{id, qty, kNil};
+    nodes_[n] = Node{id, qty, kNil, improver};
     Level& l = level(tick);
     if (l.count == 0) {
-      l = Level{tick, n, n, 1};
+      l = Level{tick, n, n, 1, improver ? 1u : 0u};
     } else {
       nodes_[l.tail].next = n;
       l.tail = n;
       ++l.count;
+      if (improver) ++l.improvers;
     }
     BookSide& b = side_[s];
     if (b.empty) {
@@ -642,7 +664,7 @@ class Generator final : public SyntheticMarket {
       b.best = std::min(b.best, tick);
       b.worst = std::max(b.worst, tick);
     }
-    b.cancel += theta(s, tick);
+    b.cancel += improver ? tab_->theta_improver : theta(s, tick);
     return id;
   }
 
@@ -734,6 +756,27 @@ class Generator final : public SyntheticMarket {
     if (!side_[1 - s].empty) {
       tick = s == kBid ? std::min(tick, side_[kAsk].best - 1) : std::max(tick, side_[kBid].best + 1);
     }
+    // Joins on: the own best's arrivals are the join events (λ_J), not λ(i) (thinning).
+    if (joins_on_ && !side_[s].empty && tick == side_[s].best) return;
+    const Qty q = draw_size();
+    if (tick < 1) {
+      tolerated_.add("synthetic.limit_orders_at_nonpositive_price");
+      return;
+    }
+    const bool improver = tab_->theta_improver != 0 && !side_[s].empty &&
+                          (s == kBid ? tick > side_[s].best : tick < side_[s].best) &&
+                          (cfg_.improver_fleeting_share >= 1 || rng_.uniform() < cfg_.improver_fleeting_share);
+    const OrderId id = add_order(s, tick, q, improver);
+    end_record(emit(EventKind::kAdd, s, tick, q, id));
+  }
+
+  /// A join: a limit order of side s at its own best (the last best while the side is empty,
+  /// moved back one tick inside the other side's best if it would cross).
+  void join_order(int s) {
+    std::int64_t tick = side_[s].best;
+    if (!side_[1 - s].empty) {
+      tick = s == kBid ? std::min(tick, side_[kAsk].best - 1) : std::max(tick, side_[kBid].best + 1);
+    }
     const Qty q = draw_size();
     if (tick < 1) {
       tolerated_.add("synthetic.limit_orders_at_nonpositive_price");
@@ -778,7 +821,12 @@ class Generator final : public SyntheticMarket {
       q -= x;
       node.qty -= x;
       if (node.qty == 0) {
-        b.cancel -= theta(s, tick);
+        if (node.improver) {
+          b.cancel -= tab_->theta_improver;
+          --l.improvers;
+        } else {
+          b.cancel -= theta(s, tick);
+        }
         l.head = node.next;
         --l.count;
         free_node(n);
@@ -797,17 +845,28 @@ class Generator final : public SyntheticMarket {
     for (std::int64_t p = b.best;; p += away) {
       Level& l = level(p);
       if (l.count != 0) {
-        const Units th = theta(s, p);
-        const Units w = th * l.count;
+        const Units th_ordinary = theta(s, p);
+        const Units w_ordinary = th_ordinary * (l.count - l.improvers);
+        const Units w = w_ordinary + tab_->theta_improver * l.improvers;
         if (x < w) {
-          auto k = static_cast<std::uint32_t>(x / th);
+          // The k-th ordinary order (x < w_ordinary) or the k-th improver, in queue order.
+          const bool improver = !(x < w_ordinary);
+          const Units th = improver ? tab_->theta_improver : th_ordinary;
+          auto k = static_cast<std::uint32_t>((improver ? x - w_ordinary : x) / th);
           std::uint32_t prev = kNil;
           std::uint32_t n = l.head;
-          for (; k > 0; --k) {
+          while (nodes_[n].improver != improver) {
             prev = n;
             n = nodes_[n].next;
           }
+          for (; k > 0; --k) {
+            do {
+              prev = n;
+              n = nodes_[n].next;
+            } while (nodes_[n].improver != improver);
+          }
           const Node node = nodes_[n];
+          if (improver) --l.improvers;
           if (prev == kNil) {
             l.head = node.next;
           } else {
@@ -867,6 +926,12 @@ class Generator final : public SyntheticMarket {
     for (std::size_t i = 0; i < shape.size(); ++i) {
       cum += to_units(shape[i]);  // the distance law λ(i)/k; shape(1) = 1, so the total is >= 2^24
       dist_cum_[i] = cum;
+    }
+    // Joins: one more "distance" of weight λ_J / λ(1) at the end: the join event.
+    if (cfg_.join_rate > 0) {
+      const double k = cfg_.limit_rates.empty() ? cfg_.limit_rate_k : cfg_.limit_rates[0];
+      cum += to_units(k > 0 ? cfg_.join_rate / k : 0.0);
+      dist_cum_.push_back(cum);
     }
     for (std::size_t i = 0; i < d; ++i) {
       for (std::size_t j = 0; j < d; ++j) {
@@ -941,6 +1006,17 @@ class Generator final : public SyntheticMarket {
     return total;
   }
 
+  /// A limit-type arrival in Hawkes mode: a distance by dist_cum_, or a join (its last entry when
+  /// joins are on).
+  void hawkes_limit(int s) {
+    const Units x = rng_.below(dist_cum_.back());
+    if (dist_cum_.size() > cfg_.max_distance && !(x < dist_cum_[cfg_.max_distance - 1])) {
+      join_order(s);
+    } else {
+      limit_order(s, x, dist_cum_);
+    }
+  }
+
   /// An arrival of flow type j excites every type i by α_ij β_ij (additions only).
   void excite(std::uint32_t j) {
     for (std::size_t i = 0; i < flow_type::kCount; ++i) excitation_[i * groups_ + group_[i][j]] += jump_[i][j];
@@ -997,8 +1073,8 @@ class Generator final : public SyntheticMarket {
       switch (k) {
         case 0: market_order(kAsk); excite(flow_type::kMarketBuy); break;
         case 1: market_order(kBid); excite(flow_type::kMarketSell); break;
-        case 2: limit_order(kBid, rng_.below(dist_cum_.back()), dist_cum_); excite(flow_type::kLimitBid); break;
-        case 3: limit_order(kAsk, rng_.below(dist_cum_.back()), dist_cum_); excite(flow_type::kLimitAsk); break;
+        case 2: hawkes_limit(kBid); excite(flow_type::kLimitBid); break;
+        case 3: hawkes_limit(kAsk); excite(flow_type::kLimitAsk); break;
         case 4: cancel_order(kBid, rng_.below(side_[kBid].cancel)); excite(flow_type::kCancelBid); break;
         case 5: cancel_order(kAsk, rng_.below(side_[kAsk].cancel)); excite(flow_type::kCancelAsk); break;
         case 6: tick_move(kAsk); excite(flow_type::kMarketBuy); break;
@@ -1031,7 +1107,7 @@ class Generator final : public SyntheticMarket {
     }
     const Tables& tb = *tab_;
     const Units total = 2 * tb.limit_units + 2 * tb.market_units + side_[kBid].cancel + side_[kAsk].cancel +
-                        2 * tb.tick_move_units;
+                        2 * tb.tick_move_units + 2 * tb.join_units;
     if (total == 0) {
       if (next_switch_ns_ <= end_ns_) {
         now_ns_ = next_switch_ns_;
@@ -1068,7 +1144,11 @@ class Generator final : public SyntheticMarket {
       cancel_order(kBid, x);
     } else if ((x -= side_[kBid].cancel) < side_[kAsk].cancel) {
       cancel_order(kAsk, x);
-    } else if (x - side_[kAsk].cancel < tb.tick_move_units) {
+    } else if ((x -= side_[kAsk].cancel) < tb.join_units) {
+      join_order(kBid);
+    } else if ((x -= tb.join_units) < tb.join_units) {
+      join_order(kAsk);
+    } else if (x - tb.join_units < tb.tick_move_units) {
       tick_move(kAsk);  // buy: takes the best ask level
     } else {
       tick_move(kBid);
@@ -1085,6 +1165,7 @@ class Generator final : public SyntheticMarket {
   exchange::Rng rng_;
   const FastLog& ln_ = fast_log();
 
+  bool joins_on_ = cfg_.join_rate > 0;  // λ(i) skips the own best (join events instead)
   std::vector<Tables> tables_;  // one per regime (one when regimes are off)
   const Tables* tab_ = nullptr;  // the current regime's
   std::uint32_t regime_ = 0;
@@ -1175,9 +1256,12 @@ SyntheticMarketConfig goog2012() {
   c.tick_size = 100;
   c.initial_mid = 5798150;
   c.max_distance = 55;
-  c.limit_rates = {0.001581206, 0.002136765, 0.00209403, 0.002628221, 0.003076942, 0.003931648, 0.004700883, 0.00418806, 0.006217987, 0.005769266, 0.00664534, 0.007670987, 0.008290649, 0.01119665, 0.0115599, 0.01275649, 0.01487189, 0.01386761, 0.01551292, 0.01626122, 0.01927414, 0.02190301, 0.02444768, 0.0243005, 0.02695776, 0.03078896, 0.0313352, 0.0336819, 0.03374954, 0.03634876, 0.03599312, 0.0383081, 0.04245515, 0.04009904, 0.04190647, 0.04312218, 0.04429611, 0.04378024, 0.04444508, 0.04453309, 0.04415565, 0.0487167, 0.04679991, 0.04520991, 0.0424075, 0.04241147, 0.05095829, 0.03926124, 0.0432546, 0.04184566, 0.03563696, 0.03788664, 0.03476365, 0.03786269, 0.03174813};
+  c.limit_rates = {0.00123942, 0.001538754, 0.001432015, 0.002074157, 0.002164173, 0.002936247, 0.003420222, 0.003438589, 0.004358009, 0.004444556, 0.005108883, 0.005401966, 0.005555104, 0.00781286, 0.007681078, 0.008682393, 0.01012725, 0.009962867, 0.01089693, 0.01148667, 0.01447315, 0.0163691, 0.01792315, 0.017815, 0.01947918, 0.02199975, 0.02426071, 0.02664082, 0.02691457, 0.02839949, 0.02890986, 0.03103258, 0.03449067, 0.0336524, 0.03550183, 0.03612244, 0.03771213, 0.03830177, 0.040162, 0.0396736, 0.03900741, 0.04364941, 0.04256929, 0.04118631, 0.03979448, 0.03778206, 0.04552772, 0.03722272, 0.04060602, 0.03966348, 0.03371948, 0.03484433, 0.03240732, 0.03519069, 0.03042749};
   c.market_rate = 0.1267315;
-  c.cancel_rates = {2.033851, 1.75154, 1.492178, 1.148499, 0.2163738, 0.3659229, 0.1394078, 0.1666881, 0.160436, 0.1513033, 0.1291467, 0.1274977, 0.1690125, 0.09432521, 0.09657075, 0.1079113, 0.1317812, 0.1395032, 0.1116584, 0.1100341, 0.1146201, 0.1350659, 0.1288688, 0.1365528, 0.1356104, 0.1354511, 0.1388907, 0.1368062, 0.1281818, 0.1399314, 0.1534565, 0.1334989, 0.1392428, 0.1315452, 0.1391709, 0.1318089, 0.1324999, 0.1238254, 0.1249407, 0.1159949, 0.1114056, 0.1176887, 0.1186357, 0.1220503, 0.1159581, 0.1250415, 0.1505115, 0.1319478, 0.157353, 0.1521166, 0.1339304, 0.1488299, 0.1387667, 0.1641375, 0.1581577, 0.1386946};
+  c.join_rate = 0.2455357;
+  c.cancel_rates = {1.976988, 1.343354, 1.345505, 1.256694, 0.2348369, 0.4135649, 0.155291, 0.1665861, 0.1795918, 0.163179, 0.1321349, 0.1344407, 0.1870405, 0.08563325, 0.09716328, 0.1041861, 0.1287489, 0.1466412, 0.1119495, 0.1099964, 0.1018482, 0.1223331, 0.1174534, 0.1275022, 0.1312507, 0.127917, 0.1311056, 0.1261993, 0.1161079, 0.1332402, 0.1403191, 0.1233838, 0.1289398, 0.1230002, 0.1293525, 0.1262225, 0.12491, 0.116969, 0.1187835, 0.1111622, 0.1073698, 0.1121184, 0.1171563, 0.1168742, 0.1156945, 0.1220288, 0.1303376, 0.1171696, 0.1367552, 0.131599, 0.1362289, 0.1435633, 0.1408712, 0.1631623, 0.1515326, 0.1301168};
+  c.improver_cancel_rate = 155.7584;
+  c.improver_fleeting_share = 0.4154277;
   c.mean_order_size = 63.43905;
   c.mean_market_order_size = 83.03979;
   c.opening_orders_per_level = 1;

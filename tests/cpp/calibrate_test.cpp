@@ -6,8 +6,10 @@
 
 #include <Eigen/Dense>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -787,4 +789,127 @@ TEST(CalibrateFlowRealData, MarketOrdersAreTheSameAtEveryLobsterDepth) {
   // tests/python/test_calibrate.py::test_goog_level_1_real_file_end_to_end.
   EXPECT_EQ(fits[0].market_orders[0], 3'025u);
   EXPECT_EQ(fits[0].market_orders[1], 2'906u);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Joins and improvers (docs/synthetic_market.md, "Joins and improvers").
+
+TEST(CalibrateFlow, JoinsAndImproversAreClassifiedByTheOwnBestBeforeTheOrder) {
+  // Opening bid 100 / ask 105 (spread 5). 1 s: a bid joins at 100. 2 s: a bid improves to 102
+  // (distance 3 from the ask). 2.5 s: it is cancelled (life 0.5 s). 3 s: end.
+  Stream s = opening();
+  s.at(1).add(3, Side::kBid, 100, 4).at(2).add(4, Side::kBid, 102, 2).at(2.5).cancel(4, Side::kBid, 102, 2).at(3).status();
+  CalibrationOptions o;
+  o.max_distance = 5;
+  o.joins_and_improvers = true;
+  const FlowCalibration c = calibrate(s, o);
+  EXPECT_EQ(c.join_count, 1u);
+  EXPECT_EQ(c.improver_count, 1u);
+  EXPECT_EQ(c.improver_cancel_count, 1u);
+  EXPECT_NEAR(c.improver_exposure_s, 0.5, 1e-9);
+  EXPECT_NEAR(c.improver_pooled_cancel_rate, 2.0, 1e-9);
+  // Own best at distance 5 on each side for 2.5 s, at 3 for 0.5 s: E_J = 6 side-seconds.
+  EXPECT_NEAR(c.join_exposure_s, 6.0, 1e-9);
+  EXPECT_NEAR(c.join_rate, 1.0 / 6.0, 1e-12);
+  EXPECT_NEAR(c.join_rate_se, 1.0 / 6.0, 1e-12);
+  // λ(5) without joins: N = 0, exposed only while 5 was not the own best (2..2.5 s, both sides);
+  // λ(3): the improver, exposed 3 − 0.5 s per side.
+  EXPECT_EQ(c.limit_count[4], 0u);
+  EXPECT_NEAR(c.limit_exposure_s[4], 1.0, 1e-9);
+  EXPECT_EQ(c.limit_count[2], 1u);
+  EXPECT_NEAR(c.limit_exposure_s[2], 5.0, 1e-9);
+  // θ(i) without the improver: no cancel at distance 3, whose order-seconds are the ask's
+  // (distance 3 from the improved bid for 0.5 s).
+  EXPECT_EQ(c.cancel_count[2], 0u);
+  EXPECT_NEAR(c.order_exposure_s[2], 0.5, 1e-9);
+  // Distance 5: bid 1 for 3 s, bid 3 for 2 s, ask 2 for 2.5 s.
+  EXPECT_NEAR(c.order_exposure_s[4], 7.5, 1e-9);
+  const SyntheticMarketConfig syn = c.synthetic_config();
+  EXPECT_NEAR(syn.join_rate, 1.0 / 6.0, 1e-12);
+  EXPECT_GT(syn.improver_cancel_rate, 0.0);
+
+  // The CST 2010 estimators (the default): the join is a limit order at distance 5, exposed all
+  // the time; the improver's order-seconds and cancel count at distance 3. λ_J, θ_I reported
+  // only: the generator's config leaves them off.
+  o.joins_and_improvers = false;
+  const FlowCalibration d = calibrate(s, o);
+  EXPECT_EQ(d.limit_count[4], 1u);
+  EXPECT_NEAR(d.limit_exposure_s[4], 6.0, 1e-9);
+  EXPECT_EQ(d.cancel_count[2], 1u);
+  EXPECT_NEAR(d.order_exposure_s[2], 1.0, 1e-9);
+  EXPECT_NEAR(d.order_exposure_s[4], 7.5, 1e-9);
+  EXPECT_EQ(d.join_count, 1u);
+  EXPECT_EQ(d.improver_cancel_count, 1u);
+  EXPECT_EQ(d.synthetic_config().join_rate, 0.0);
+  EXPECT_EQ(d.synthetic_config().improver_cancel_rate, 0.0);
+}
+
+TEST(FitFleetingMixture, RecoversShareAndRatesOfCensoredExponentialLifetimes) {
+  // 20,000 lifetimes: 40 % at 50 /s, the rest at 0.5 /s, censored by an independent Exp(0.2 /s).
+  std::mt19937_64 g(77);
+  std::uniform_real_distribution<double> u(0.0, 1.0);
+  auto expo = [&](double rate) { return -std::log1p(-u(g)) / rate; };
+  std::vector<double> life;
+  std::vector<std::uint8_t> cancelled;
+  for (int k = 0; k < 20000; ++k) {
+    const double t = expo(u(g) < 0.4 ? 50.0 : 0.5);
+    const double cens = expo(0.2);
+    life.push_back(std::min(t, cens));
+    cancelled.push_back(t <= cens ? 1 : 0);
+  }
+  const FleetingMixtureFit f = fit_fleeting_mixture(life, cancelled);
+  EXPECT_TRUE(f.converged);
+  EXPECT_TRUE(within_sd(f.share, 0.4, f.share_se));
+  EXPECT_TRUE(within_sd(f.fast_rate, 50.0, f.fast_rate_se));
+  EXPECT_TRUE(within_sd(f.slow_rate, 0.5, f.slow_rate_se));
+  std::printf("phi %.4f ± %.4f, fast %.3f ± %.3f, slow %.4f ± %.4f (%d iterations)\n", f.share, f.share_se, f.fast_rate,
+              f.fast_rate_se, f.slow_rate, f.slow_rate_se, f.iterations);
+  EXPECT_THROW((void)fit_fleeting_mixture({1.0}, {1, 0}), Error);
+  EXPECT_THROW((void)fit_fleeting_mixture({1.0, -1.0}, {1, 0}), Error);
+  EXPECT_THROW((void)fit_fleeting_mixture({1.0, 2.0}, {0, 0}), Error);
+}
+
+TEST(CalibrateFlowRecovery, JoinRateAndFleetingImproversOfAKnownMarket) {
+  SyntheticMarketConfig t = known_market();
+  t.join_rate = 0.7;
+  t.improver_cancel_rate = 20;
+  t.improver_fleeting_share = 0.5;
+  // One θ for every distance, so the slow improvers' lifetimes are exponential as the mixture
+  // assumes (with θ(d) varying, φ and θ_I come out a few % off: 0.523 and 18.9 on the
+  // known_market() rates).
+  t.cancel_rates = {0.4};
+  auto src = make_synthetic_market(t);
+  CalibrationOptions o;
+  o.fit_hawkes = false;
+  o.joins_and_improvers = true;
+  const FlowCalibration c = calibrate_flow(*src, o);
+  EXPECT_EQ(c.book_rejections, 0u);
+  // λ_J: Poisson count over the side-seconds with a non-empty own side.
+  EXPECT_TRUE(within_sd(c.join_rate, t.join_rate, std::sqrt(t.join_rate * c.join_exposure_s) / c.join_exposure_s));
+  // λ(i) still recovered (E(i) without the time i was the own best), and θ(i) without improvers.
+  const double T = c.duration_s;
+  for (std::uint32_t i = 1; i <= t.max_distance; ++i) {
+    const double lambda = t.limit_rate_k * std::pow(i, -t.limit_rate_alpha);
+    const double e = c.limit_exposure_s[i - 1];
+    ASSERT_GT(e, 0.5 * T);
+    EXPECT_TRUE(within_sd(c.limit_rate[i - 1], lambda, std::sqrt(lambda * e) / e)) << "distance " << i;
+    const double theta = t.cancel_rates[0];
+    const double x = c.order_exposure_s[i - 1];
+    if (theta * x >= 100) {
+      EXPECT_TRUE(within_sd(c.cancel_rate[i - 1], theta, std::sqrt(theta * x) / x)) << "distance " << i;
+    }
+  }
+  // The mixture: the slow improvers cancel at θ(d) = 0.4 /s.
+  ASSERT_GT(c.improver_cancel_count, 1000u);
+  EXPECT_TRUE(within_sd(c.improver_fleeting_share, 0.5, c.improver_fleeting_share_se));
+  EXPECT_TRUE(within_sd(c.improver_cancel_rate, 20.0, c.improver_cancel_rate_se));
+  EXPECT_TRUE(within_sd(c.improver_slow_cancel_rate, 0.4, c.improver_slow_cancel_rate_se));
+  std::printf("join: true %.3f, fitted %.4f ± %.4f; phi %.4f ± %.4f; theta_I %.3f ± %.3f; theta_S %.4f (%llu improvers)\n",
+              t.join_rate, c.join_rate, c.join_rate_se, c.improver_fleeting_share, c.improver_fleeting_share_se,
+              c.improver_cancel_rate, c.improver_cancel_rate_se, c.improver_slow_cancel_rate,
+              static_cast<unsigned long long>(c.improver_count));
+  const SyntheticMarketConfig syn = c.synthetic_config();
+  EXPECT_EQ(syn.join_rate, c.join_rate);
+  EXPECT_EQ(syn.improver_cancel_rate, c.improver_cancel_rate);
+  EXPECT_EQ(syn.improver_fleeting_share, c.improver_fleeting_share);
 }

@@ -725,5 +725,171 @@ TEST(SyntheticMarketConfig, MeanSizeOneGivesUnitOrders) {
   for (const Event& e : generate(c)) ASSERT_EQ(e.qty, 1);
 }
 
+// ---------------------------------------------------------------------------------------------
+// Joins and improvers (docs/synthetic_market.md, "Joins and improvers").
+
+/// Replays a stream through an L3Book and classifies each limit order by the book before it:
+/// joins (price = own best), improvers (strictly better than the own best); tracks improvers'
+/// order-seconds and whole cancels, and the seconds each side was non-empty.
+struct JoinImproverStats {
+  std::uint64_t limits = 0, joins = 0, improvers = 0, improver_cancels = 0;
+  double improver_exposure_s = 0;
+  double nonempty_s[2] = {0, 0};
+  double duration_s = 0;
+  std::uint64_t rejected = 0;  // events the book refused
+};
+
+JoinImproverStats join_improver_stats(const SyntheticMarketConfig& c) {
+  auto src = make_synthetic_market(c);
+  L3Book b;
+  JoinImproverStats st;
+  std::map<OrderId, bool> live;  // improvers resting
+  TimestampNs last = c.start_ns;
+  std::vector<Event> buf(4096);
+  for (;;) {
+    const std::size_t n = src->read(buf.data(), buf.size());
+    if (n == 0) break;
+    for (std::size_t j = 0; j < n; ++j) {
+      const Event& e = buf[j];
+      const double dt = static_cast<double>(e.exch_ts_ns - last) * 1e-9;
+      last = e.exch_ts_ns;
+      st.improver_exposure_s += dt * static_cast<double>(live.size());
+      for (int s = 0; s < 2; ++s) {
+        if (b.best(s == 0 ? Side::kBid : Side::kAsk).price != kNoPrice) st.nonempty_s[s] += dt;
+      }
+      if (e.kind == EventKind::kAdd && e.record > 0) {
+        ++st.limits;
+        const Price own = b.best(e.side).price;
+        if (own != kNoPrice && e.price == own) ++st.joins;
+        if (own != kNoPrice && (e.side == Side::kBid ? e.price > own : e.price < own)) {
+          ++st.improvers;
+          live[e.order_id] = true;
+        }
+      }
+      if (e.kind == EventKind::kCancel && live.erase(e.order_id) == 1) ++st.improver_cancels;
+      if (b.apply(e) != Errc::kOk) ++st.rejected;
+      if (e.kind == EventKind::kExecution && !b.order(e.order_id)) live.erase(e.order_id);
+    }
+  }
+  st.duration_s = static_cast<double>(last - c.start_ns) * 1e-9;
+  return st;
+}
+
+TEST(SyntheticMarketJoins, JoinsArriveAtTheOwnBestAtRateLambdaJAndTheDistanceLawSkipsIt) {
+  SyntheticMarketConfig c = short_config(4 * 3600.0);
+  c.join_rate = 1.5;
+  const JoinImproverStats st = join_improver_stats(c);
+  EXPECT_EQ(st.rejected, 0u);
+  // Joins are Poisson(λ_J × time the own side is non-empty) per side (a join against an empty
+  // own side lands at its last best and is not seen as one here); the λ(i) arrival at the own
+  // best is thinned away, so nothing else lands there.
+  const double expected = c.join_rate * (st.nonempty_s[0] + st.nonempty_s[1]);
+  EXPECT_NEAR(static_cast<double>(st.joins), expected, 4.5 * std::sqrt(expected)) << st.joins;
+  // Without joins, CST's λ(i) puts orders at the own best too, at a rate that depends on the
+  // spread: far fewer than 1.5 /s per side here (k = 1.92, α = 0.52: λ(2) ≈ 1.34).
+  SyntheticMarketConfig off = short_config(4 * 3600.0);
+  const JoinImproverStats base = join_improver_stats(off);
+  EXPECT_GT(base.joins, 0u);
+  EXPECT_NE(base.joins, st.joins);
+}
+
+TEST(SyntheticMarketJoins, AJoinQueuesLastAtTheOwnBestPrice) {
+  SyntheticMarketConfig c = short_config(60);
+  c.join_rate = 5;
+  c.market_rate = 0;
+  c.limit_rate_k = 0.01;
+  c.cancel_rates = {1e-6};
+  const std::vector<Event> ev = generate(c);
+  L3Book b;
+  std::uint64_t joins = 0;
+  for (const Event& e : ev) {
+    if (e.kind == EventKind::kAdd && e.record > 0 && e.price == b.best(e.side).price) {
+      const book::Level before = b.best(e.side);
+      ASSERT_EQ(b.apply(e), Errc::kOk);
+      const book::Level after = b.best(e.side);
+      EXPECT_EQ(after.qty, before.qty + e.qty);
+      EXPECT_EQ(after.order_count, before.order_count + 1);
+      ++joins;
+      continue;
+    }
+    ASSERT_EQ(b.apply(e), Errc::kOk);
+  }
+  // ~ 2 × 5 /s × 60 s, everything else nearly off.
+  EXPECT_NEAR(static_cast<double>(joins), 600.0, 4.5 * std::sqrt(600.0));
+}
+
+TEST(SyntheticMarketImprovers, AnImproverCancelsAtThetaIForItsWholeLife) {
+  SyntheticMarketConfig c = short_config(4 * 3600.0);
+  c.improver_cancel_rate = 25;
+  const JoinImproverStats st = join_improver_stats(c);
+  EXPECT_EQ(st.rejected, 0u);
+  // Improvers' cancels form a counting process with compensator θ_I × their order-seconds.
+  ASSERT_GT(st.improver_cancels, 1000u);
+  const double x = st.improver_exposure_s;
+  const double rate = static_cast<double>(st.improver_cancels) / x;
+  EXPECT_NEAR(rate, 25.0, 4.5 * std::sqrt(25.0 * x) / x) << st.improver_cancels << " cancels over " << x << " s";
+  // Without the improver rate, the same orders cancel at θ(d) <= 0.81 /s.
+  const JoinImproverStats base = join_improver_stats(short_config(4 * 3600.0));
+  EXPECT_LT(static_cast<double>(base.improver_cancels) / base.improver_exposure_s, 1.0);
+}
+
+TEST(SyntheticMarketImprovers, OnlyTheFleetingShareOfImproversCancelsFast) {
+  SyntheticMarketConfig c = short_config(4 * 3600.0);
+  c.improver_cancel_rate = 1000;  // fleeting ones leave within ms; the others live at θ(d)
+  c.improver_fleeting_share = 0.3;
+  const JoinImproverStats st = join_improver_stats(c);
+  c.improver_fleeting_share = 1;
+  const JoinImproverStats all = join_improver_stats(c);
+  // Mean improver life ≈ (1 − φ) / θ(d) + φ / θ_I: with φ = 1 it is ~1 ms, with φ = 0.3 over 0.7 s.
+  EXPECT_LT(all.improver_exposure_s / static_cast<double>(all.improvers), 0.01);
+  EXPECT_GT(st.improver_exposure_s / static_cast<double>(st.improvers), 0.3);
+}
+
+TEST(SyntheticMarketJoins, NewParametersRunInHawkesModeAndWithRegimes) {
+  SyntheticMarketConfig c = short_config(1800);
+  c.flow = FlowModel::kHawkes;
+  c.join_rate = 2;
+  c.improver_cancel_rate = 30;
+  c.improver_fleeting_share = 0.5;
+  c.regimes = default_regimes();
+  c.regime_transition = default_regime_transition();
+  const std::vector<Event> a = generate(c);
+  EXPECT_TRUE(same_bytes(a, generate(c, 7)));
+  L3Book b;
+  std::uint64_t joins = 0;
+  for (const Event& e : a) {
+    if (e.kind == EventKind::kAdd && e.record > 0 && e.price == b.best(e.side).price) ++joins;
+    ASSERT_EQ(b.apply(e), Errc::kOk);
+    ASSERT_FALSE(e.has(event_flags::kComplete) && b.crossed());
+  }
+  // Hawkes: joins take λ_J / (λ_J + Σλ(i)) = 2 / 11.4 of the limit-type arrivals.
+  EXPECT_GT(joins, 500u);
+}
+
+TEST(SyntheticMarketConfig, JoinAndImproverParametersAreValidated) {
+  auto field_of = [](const SyntheticMarketConfig& c) {
+    try {
+      (void)make_synthetic_market(c);
+    } catch (const Error& e) {
+      return e.where().field;
+    }
+    return std::string("(no error)");
+  };
+  SyntheticMarketConfig c = short_config();
+  c.join_rate = -1;
+  EXPECT_EQ(field_of(c), "join_rate");
+  c = short_config();
+  c.improver_cancel_rate = -2;
+  EXPECT_EQ(field_of(c), "improver_cancel_rate");
+  c = short_config();
+  c.improver_cancel_rate = 10;
+  c.improver_fleeting_share = 0;
+  EXPECT_EQ(field_of(c), "improver_fleeting_share");
+  c.improver_fleeting_share = 1.5;
+  EXPECT_EQ(field_of(c), "improver_fleeting_share");
+  c.improver_fleeting_share = 0.5;
+  EXPECT_EQ(field_of(c), "(no error)");
+}
+
 }  // namespace
 }  // namespace mmkit::sim

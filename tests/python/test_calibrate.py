@@ -262,3 +262,36 @@ def test_backtest_without_data_runs_the_goog_market_and_cst2010_by_name():
                          synthetic={"max_distance": 20, "limit_rate_k": 0.5, "limit_rate_alpha": 0.0,
                                     "mean_order_size": 10.0, "duration_s": 60})
     assert res.metrics["events"] > 0
+
+
+def test_joins_and_fleeting_improvers_are_fitted_written_and_read_back(tmp_path):
+    # A known market with joins at the own best (λ_J = 0.6 /s per side) and fleeting improvers
+    # (40 % cancel at 30 /s), one θ for every distance (the slow improvers then match the mixture).
+    known = dict(KNOWN, duration_s=3 * 3600.0, cancel_rates=[0.4], join_rate=0.6, improver_cancel_rate=30.0,
+                 improver_fleeting_share=0.4)
+    cal.write_synthetic_events(tmp_path / "j.mmk", **known)
+    res = cal.calibrate_flow(tmp_path / "j.mmk", hawkes=False)
+    fit = res.fit
+    assert abs(fit["join_rate"] - 0.6) <= Z * math.sqrt(0.6 * fit["join_exposure_s"]) / fit["join_exposure_s"]
+    assert abs(fit["improver_fleeting_share"] - 0.4) <= Z * fit["improver_fleeting_share_se"]
+    assert abs(fit["improver_cancel_rate"] - 30.0) <= Z * fit["improver_cancel_rate_se"]
+    assert fit["improver_cancel_count"] < fit["improver_count"]
+    syn = res.synthetic
+    assert syn["join_rate"] == pytest.approx(fit["join_rate"], rel=1e-12)
+    assert syn["improver_cancel_rate"] == pytest.approx(fit["improver_cancel_rate"], rel=1e-12)
+    assert syn["improver_fleeting_share"] == pytest.approx(fit["improver_fleeting_share"], rel=1e-12)
+    toml = cal.synthetic_toml(res, command="test")
+    assert "# joins (limit orders at the own best" in toml and "fleeting" in toml
+    back = tomllib.loads(toml)["synthetic"]
+    assert back["join_rate"] == pytest.approx(syn["join_rate"], rel=1e-6)
+    # The backtest reads the new keys (and rejects a bad share with the key's name).
+    bt = mmkit.backtest(strategy="spread-quoter", synthetic=dict(back, duration_s=60.0))
+    assert bt.metrics["events"] > 0
+    with pytest.raises(mmkit.Error, match="improver_fleeting_share"):
+        mmkit.backtest(strategy="spread-quoter", synthetic={"improver_cancel_rate": 10.0,
+                                                            "improver_fleeting_share": 2.0, "duration_s": 10.0})
+    # The CST 2010 estimators: λ_J and θ_I reported, not written.
+    cst = cal.calibrate_flow(tmp_path / "j.mmk", hawkes=False, joins_and_improvers=False)
+    assert "join_rate" not in cst.synthetic and "improver_cancel_rate" not in cst.synthetic
+    assert cst.fit["join_count"] == fit["join_count"]
+    assert sum(cst.fit["limit_count"]) > sum(fit["limit_count"])  # joins counted in λ(i)

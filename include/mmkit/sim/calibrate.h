@@ -4,9 +4,12 @@
 // Estimators (Cont, Stoikov, Talreja 2010, "A stochastic model for order book dynamics",
 // Operations Research 58(3), §2.2), with distances in ticks from the OPPOSITE best quote (the
 // generator's convention; its last price while that side is empty):
-//   λ(i) = N_l(i) / E(i)        limit orders arriving at distance i, per side per second; E(i) =
-//                               side-seconds during which distance i was inside the visible
-//                               window (both sides summed, so λ is per side)
+//   λ(i) = N_l(i) / E(i)        limit orders arriving at distance i, per side per second, joins
+//                               excluded; E(i) = side-seconds during which distance i was inside
+//                               the visible window and was not the own side's best (both sides
+//                               summed, so λ is per side)
+//   λ_J = N_J / E_J             joins: limit orders at their own side's best, per side per second;
+//                               E_J = side-seconds with a non-empty own side at distance >= 1
 //   k, α                         Poisson maximum likelihood of N_l(i) ~ Poisson(E(i) k / i^α),
 //                               i = 1..max_distance (CST fit the same power law by least squares)
 //   μ = N_m / (2 T)              market orders per side per second; a market order is the run of
@@ -16,6 +19,13 @@
 //                               X(i) = order-seconds resting at distance i (time integral of the
 //                               number of known orders there). Orders are cancelled whole in the
 //                               generator, so partial cancels are counted apart, not in N_c.
+//                               Improvers (placed strictly inside the spread, i.e. better than
+//                               their own side's best at arrival) are apart from N_c and X(i):
+//   φ, θ_I                       improvers' lifetimes (arrival to whole cancel, censored by a full
+//                               execution or the end) as a mixture: a share φ cancels at θ_I
+//                               ("fleeting"), the rest at θ_S; EM (fit_fleeting_mixture)
+// The separations above are made with CalibrationOptions::joins_and_improvers (default off: the
+// CST 2010 estimators with every limit order in N_l(i) and every order in N_c(i), X(i)).
 // Standard errors are the Poisson ones (√N / exposure; the observed Fisher information for k, α).
 // Sizes (lots = raw qty / lot_size): mean, geometric maximum likelihood p = 1 / mean
 // (P(n) = p (1 − p)^(n−1), n ≥ 1, the generator's law) and empirical quantiles.
@@ -80,6 +90,12 @@ struct CalibrationOptions {
   /// Depth N of the visible window in price levels; 0 = auto (a LobsterReader's levels(), else
   /// everything is visible).
   std::uint32_t visible_levels = 0;
+  /// Joins and improvers apart (docs/synthetic_market.md, "Joins and improvers"): λ(i) without
+  /// the joins (and E(i) without the time distance i was the own best), θ(i) without the
+  /// improvers, and synthetic_config() writes join_rate = λ_J and improver_cancel_rate = θ_I.
+  /// false = the CST 2010 estimators (every limit order in λ(i), every order in θ(i)); λ_J and
+  /// θ_I are estimated either way.
+  bool joins_and_improvers = false;
   /// Fit the Hawkes process (fit_hawkes) to the flow event times.
   bool fit_hawkes = true;
   bool hawkes_beta_shared = true;
@@ -137,6 +153,21 @@ struct FlowCalibration {
   std::uint64_t limit_orders_beyond_max_distance = 0;
   std::uint64_t limit_orders_without_reference = 0;  ///< the opposite side never had a price
   std::uint64_t limit_orders_crossing = 0;           ///< distance < 1 (auction phases)
+  // Joins and improvers (docs/synthetic_market.md, "Joins and improvers").
+  std::uint64_t join_count = 0;      ///< N_J: limit orders at their own side's best (not in N_l)
+  double join_exposure_s = 0;        ///< E_J: side-seconds with the own best at a distance >= 1
+  double join_rate = 0, join_rate_se = 0;  ///< λ_J = N_J / E_J per side per second
+  std::uint64_t improver_count = 0;  ///< limit orders strictly inside the spread (in N_l)
+  std::uint64_t improver_cancel_count = 0;  ///< N_I: their whole cancels (not in N_c)
+  double improver_exposure_s = 0;    ///< X_I: their order-seconds (not in X(i))
+  double improver_pooled_cancel_rate = 0;  ///< N_I / X_I, one rate for every improver (NaN if X_I = 0)
+  /// The fleeting mixture (fit_fleeting_mixture) of the improvers' lifetimes (from arrival to
+  /// their whole cancel; censored by a full execution or the end): a share φ cancels at θ_I, the
+  /// rest at θ_S. NaN when no improver was cancelled.
+  double improver_fleeting_share = 0, improver_fleeting_share_se = 0;  ///< φ
+  double improver_cancel_rate = 0, improver_cancel_rate_se = 0;        ///< θ_I, per order per second
+  double improver_slow_cancel_rate = 0, improver_slow_cancel_rate_se = 0;  ///< θ_S (reported only)
+  bool joins_and_improvers = false;  ///< CalibrationOptions::joins_and_improvers of the fit
 
   // Market orders.
   std::uint64_t market_orders[2] = {0, 0};  ///< [0] buy (lifts asks), [1] sell (hits bids)
@@ -170,7 +201,9 @@ struct FlowCalibration {
   /// The fitted generator: tick, decimals, opening mid, max_distance, k and α (the constrained
   /// fit, kept for reference), limit_rates = the empirical λ(1..max_distance) (the generator uses
   /// them instead of k / i^α; a distance without exposure takes the nearest exposed one, each
-  /// clamped to [10^-6, 10^5] /s; empty when no limit order arrived), μ; cancel_rates = θ(1..max_distance) (a distance without exposure takes the nearest
+  /// clamped to [10^-6, 10^5] /s; empty when no limit order arrived), μ; with joins_and_improvers: join_rate = λ_J (0 when no join was seen) and
+  /// improver_cancel_rate = θ_I clamped to [10^-6, 10^5] /s (0 when no improver was cancelled),
+  /// without: both 0; cancel_rates = θ(1..max_distance) (a distance without exposure takes the nearest
   /// estimated one; each clamped to [10^-6, 10^5] /s) followed by the pooled θ beyond
   /// max_distance when it had exposure (the generator applies the last entry to every farther
   /// distance); mean_order_size = the limit order mean (>= 1); mean_market_order_size = the market
@@ -248,6 +281,23 @@ struct PowerLawFit {
 /// have exposure.
 [[nodiscard]] PowerLawFit fit_power_law(const std::vector<std::uint64_t>& counts, const std::vector<double>& exposure,
                                         double alpha_min = -10, double alpha_max = 10);
+
+/// Two-component exponential mixture of censored lifetimes: a share φ ("fleeting") with hazard
+/// θ_F, the rest with θ_S (θ_F >= θ_S), maximum likelihood by EM (Dempster, Laird, Rubin 1977):
+/// life_s[k] seconds observed, cancelled[k] = 1 when a cancel ended it (0 = censored). Standard
+/// errors are the complete-data ones (√(φ(1−φ)/n), θ / √(expected cancels of the component)).
+struct FleetingMixtureFit {
+  double share = 0, fast_rate = 0, slow_rate = 0;
+  double share_se = 0, fast_rate_se = 0, slow_rate_se = 0;
+  double log_likelihood = 0;
+  int iterations = 0;
+  bool converged = false;
+};
+/// Throws mmkit::Error if the sizes differ, a lifetime is negative or not finite, or no lifetime
+/// ends in a cancel or the lifetimes sum to 0.
+[[nodiscard]] FleetingMixtureFit fit_fleeting_mixture(const std::vector<double>& life_s,
+                                                      const std::vector<std::uint8_t>& cancelled,
+                                                      int max_iterations = 2000);
 
 /// Size law of integer sizes (lots, each >= 1) as in SizeDistribution.
 [[nodiscard]] SizeDistribution size_distribution(std::vector<std::int64_t> sizes);

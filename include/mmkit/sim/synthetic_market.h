@@ -7,7 +7,11 @@
 // (rate λ(i) = k / i^α, or an explicit table λ(1..max_distance), per side), market orders (rate μ)
 // and cancellations of each resting order at distance i (rate θ(i) per order, so a level's cancel
 // rate is proportional to its queue size); sizes are drawn from geometric distributions with the
-// given means (lots; limit and market orders each their own).
+// given means (lots; limit and market orders each their own). Optional state-dependent
+// extensions (off by default; docs/synthetic_market.md, "Joins and improvers"): limit orders that
+// join their own side's best quote at rate λ_J (join_rate; λ(i) then excludes the own best), and
+// improvers (orders placed inside the spread) that are fleeting with probability φ and cancel at
+// θ_I (improver_fleeting_share, improver_cancel_rate).
 //
 // Two arrival models (`flow`):
 //  - kPoisson: CST's independent Poisson processes, simulated exactly by the Gillespie method.
@@ -82,6 +86,18 @@ struct SyntheticMarketConfig {
   /// arrival rates do not decrease with distance (LOBSTER GOOG's grow with it). Empty = k / i^α.
   std::vector<double> limit_rates;
   double market_rate = 0.94;            ///< μ per second per side
+  /// Joins (docs/synthetic_market.md, "Joins and improvers"): λ_J per second per side, limit
+  /// orders placed AT their own side's best quote (the last best while that side is empty, moved
+  /// back if it would cross). When > 0 the distance law excludes the own best: a λ(i) arrival
+  /// whose price equals the own side's best is dropped (thinning), so the rate of orders at the
+  /// own best is exactly λ_J. 0 = off (no join events, no thinning: the CST 2010 model).
+  double join_rate = 0;
+  /// Improvers: an order placed strictly inside the spread (better than its own side's best at
+  /// arrival) is "fleeting" with probability improver_fleeting_share (drawn at arrival; no draw
+  /// when it is 1) and then cancels at θ_I = improver_cancel_rate per second for its whole life
+  /// instead of θ(distance). 0 = off (every order cancels at θ(distance)).
+  double improver_cancel_rate = 0;
+  double improver_fleeting_share = 1;  ///< φ in (0, 1]; used only when improver_cancel_rate > 0
   std::vector<double> cancel_rates{0.71, 0.81, 0.68, 0.56, 0.47, 0.47, 0.43, 0.37, 0.35, 0.33};
                                         ///< θ(i) per order per second, i = 1..; last repeats
   double mean_order_size = 5;           ///< lots, geometric (limit orders; market orders too
@@ -126,7 +142,8 @@ struct SyntheticMarketConfig {
 
 /// Named parameter sets (docs/synthetic_market.md):
 ///  - "goog2012": the Poisson generator fitted by `mmkit calibrate-flow` on LOBSTER GOOG
-///    2012-06-21 (explicit λ(i), θ(i), separate market order sizes; tick $0.01, 4 price decimals,
+///    2012-06-21 (explicit λ(i), θ(i), separate market order sizes, joins and fleeting
+///    improvers; tick $0.01, 4 price decimals,
 ///    23,400 s from 2012-06-21 13:30 UTC) — the [synthetic] section of configs/synthetic_goog.toml,
 ///    equal by test; the default market of `mmkit backtest` without data (kDefaultSyntheticPreset).
 ///  - "cst2010": SyntheticMarketConfig{} (Cont, Stoikov, Talreja 2010, Table 2; a $100 stock).
