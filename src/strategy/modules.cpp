@@ -157,7 +157,8 @@ const std::vector<ModuleDef>& module_defs() {
         {"max_errors", Kind::kInt, 0, 0, 1e9},
         {"error_window_s", Kind::kNumber, 60.0, 1e-3, 1e9},
         {"cooldown_s", Kind::kNumber, 300.0, 0, 1e9},
-        {"flatten", Kind::kBool, 1, 0, 1}}},
+        {"flatten", Kind::kBool, 1, 0, 1},
+        {"flatten_max_qty", Kind::kNumber, 0.0, 0, kInf}}},
   };
   return defs;
 }
@@ -915,7 +916,8 @@ class RiskModule final : public QuoteModule {
         max_errors_(static_cast<std::uint64_t>(c.at("max_errors"))),
         error_window_(secs(c.at("error_window_s"))),
         cooldown_(secs(c.at("cooldown_s"))),
-        flatten_(c.at("flatten") != 0) {}
+        flatten_(c.at("flatten") != 0),
+        flatten_max_qty_(static_cast<Qty>(std::llround(c.at("flatten_max_qty") * static_cast<double>(pow10(spec.qty_decimals))))) {}
   std::string_view name() const noexcept override { return "risk"; }
   void on_order_update(Context&, const OrderUpdate& u) override {
     using exchange::RejectReason;
@@ -941,6 +943,7 @@ class RiskModule final : public QuoteModule {
     if (state_ == RiskState::kCircuitBreak) {
       if (now < break_until_) {
         a.kill = flatten_;
+        a.flatten_max_qty = flatten_max_qty_;
         a.freeze = true;
         return;
       }
@@ -961,6 +964,7 @@ class RiskModule final : public QuoteModule {
       break_until_ = now + cooldown_;
       ++breaks_;
       a.kill = flatten_;
+      a.flatten_max_qty = flatten_max_qty_;
       a.freeze = true;
     } else if (next == RiskState::kPositionLimit) {
       if (in.position > 0) a.quote_bid = false;
@@ -988,6 +992,7 @@ class RiskModule final : public QuoteModule {
   std::uint64_t max_errors_;
   TimestampNs error_window_, cooldown_;
   bool flatten_;
+  Qty flatten_max_qty_;  // raw; 0 = whole position
   RiskState state_ = RiskState::kSafe;
   std::int64_t day_ = std::numeric_limits<std::int64_t>::min();
   double day_start_pnl_ = 0, peak_ = -kInf;

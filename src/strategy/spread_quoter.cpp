@@ -216,6 +216,9 @@ void compose_external(const ExternalAdjust& e, double bid_raw, double ask_raw, d
   a.quote_ask = a.quote_ask && x.quote_ask;
   a.freeze = a.freeze || x.freeze;
   a.kill = a.kill || x.kill;
+  if (x.flatten_max_qty > 0) {
+    a.flatten_max_qty = a.flatten_max_qty > 0 ? std::min(a.flatten_max_qty, x.flatten_max_qty) : x.flatten_max_qty;
+  }
 }
 
 void apply_adjust(const QuoteAdjust& a, double mid_raw, double tick, double& bid_raw,
@@ -378,6 +381,7 @@ void QuotingStrategy::flatten(Context& ctx) {
   OrderRequest r;
   r.side = pos > 0 ? Side::kAsk : Side::kBid;
   r.qty = pos > 0 ? pos : -pos;
+  if (last_adjust_.flatten_max_qty > 0) r.qty = std::min(r.qty, last_adjust_.flatten_max_qty);
   r.type = exchange::OrderType::kMarket;
   r.tif = exchange::TimeInForce::kIoc;
   flatten_id_ = ctx.submit(r);

@@ -759,6 +759,49 @@ TEST(KillSwitch, DailyLossBreachCancelsAndFlattensInAnEngineRun) {
   EXPECT_EQ(std::get<std::int64_t>(s.at("modules.flatten_orders")), 1);
 }
 
+TEST(KillSwitch, FlattenOrdersAreCappedAndTheRestFollowsAtTheNextRequotes) {
+  // As above with 3-lot quotes and flatten_max_qty = 1: the sell print of 5 through our 99.99 bid
+  // fills all 3 lots; after the break the position is flattened by three market sells of 1 lot,
+  // one per requote (one flatten order in flight at a time).
+  const TimestampNs t = kT0;
+  std::vector<Event> evs = {
+      make_event(EventKind::kAdd, t, kBid, 9998, 10, 1),
+      make_event(EventKind::kAdd, t, kAsk, 10002, 10, 2),
+      make_event(EventKind::kExecution, t + 10 * kMs, kBid, 9998, 5, 1),
+      make_event(EventKind::kAdd, t + 20 * kMs, kBid, 9950, 10, 3),
+      make_event(EventKind::kCancel, t + 30 * kMs, kBid, 9998, 5, 1),
+      make_event(EventKind::kAdd, t + 200 * kMs, kAsk, 10003, 1, 4),
+      make_event(EventKind::kAdd, t + 400 * kMs, kAsk, 10004, 1, 5),
+      make_event(EventKind::kAdd, t + 600 * kMs, kAsk, 10005, 1, 6),
+      make_event(EventKind::kAdd, t + 800 * kMs, kAsk, 10006, 1, 7),
+  };
+  SpreadQuoterParams sp;
+  sp.quoting.order_qty = 3;
+  sp.quoting.max_position = 10;
+  sp.quoting.min_requote_interval_ms = 0;
+  sp.min_spread_ticks = 2;
+  sp.vol_multiplier = 0;
+  sp.skew_per_lot = 0;
+  sp.quoting.modules = {{"risk.enabled", true}, {"risk.max_daily_loss", 0.10}, {"risk.cooldown_s", 60.0},
+                        {"risk.flatten_max_qty", 1.0}};
+  const InstrumentSpec spec = test::cents_spec();
+  auto strat = std::make_unique<SpreadQuoter>(sp, spec, MarketProfile{});
+  SpreadQuoter* q = strat.get();
+  engine::Engine e(std::make_unique<test::VectorSource>(evs, spec, data::BookLevel::kL3), std::move(strat), zero_latency());
+  e.run();
+  const auto& r = e.result();
+  ASSERT_EQ(r.fills.size(), 4u);
+  EXPECT_EQ(r.fills[0].fill.side, kBid);
+  EXPECT_EQ(r.fills[0].fill.qty, 3);
+  for (std::size_t i = 1; i < 4; ++i) {
+    EXPECT_EQ(r.fills[i].fill.side, kAsk);
+    EXPECT_FALSE(r.fills[i].fill.maker);
+    EXPECT_EQ(r.fills[i].fill.qty, 1) << "flatten fill " << i;
+  }
+  EXPECT_EQ(e.position(), 0);
+  EXPECT_EQ(q->flatten_orders(), 3u);
+}
+
 engine::BacktestResult synthetic_run(const Params& params) {
   sim::SyntheticMarketConfig sc;
   sc.duration_s = 300;

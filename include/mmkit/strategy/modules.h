@@ -45,6 +45,10 @@ struct QuoteAdjust {
   bool quote_ask = true;
   bool freeze = false;
   bool kill = false;
+  /// With kill: raw qty cap of each flatten order (the rest is sent at the next requotes, one
+  /// order in flight at a time), e.g. to stay under the venue's or the engine's max order size;
+  /// 0 = the whole position at once. Not part of identity(): it only shapes a kill.
+  Qty flatten_max_qty = 0;
   [[nodiscard]] bool identity() const noexcept {
     return spread_mult == 1 && center_shift_ticks == 0 && bid_size_mult == 1 &&
            ask_size_mult == 1 && order_qty == 0 && quote_bid && quote_ask && !freeze && !kill;
