@@ -215,22 +215,26 @@ void policy_action(const PolicyFile& p, const float* obs, float* out) {
 // RlPolicy
 
 RlPolicy::RlPolicy(std::shared_ptr<const PolicyFile> policy, std::unique_ptr<strategy::Strategy> base,
-                   const std::string& path)
+                   const std::string& path, TimestampNs warmup_ns)
     : QuoteAgent(std::move(base), policy->mode),
       p_(std::move(policy)),
       path_(path),
       observer_(p_->obs),
       regime_feature_(p_->obs.regime_feature),
+      warmup_ns_(warmup_ns),
       step_ns_(static_cast<TimestampNs>(std::llround(p_->obs.step_s * 1e9))),
       obs_(p_->obs_names.size(), 0.0f),
       act_(p_->action_low.size(), 0.0f) {
   if (step_ns_ <= 0) throw Error(SourceLocation(path, 0, "obs_config.step_ms"), "must be > 0");
+  if (warmup_ns_ < 0) throw Error("strategy 'rl-policy': param 'warmup_s' must be >= 0");
 }
 
 void RlPolicy::before_callback(strategy::Context& ctx) {
   const TimestampNs now = ctx.now();
   if (!started_) {
     if (!std::isfinite(ctx.book().mid())) return;
+    if (first_book_ns_ == kNoTimestamp) first_book_ns_ = now;
+    if (now < first_book_ns_ + warmup_ns_) return;  // the base alone, as in the env's warmup
     started_ = true;
     step_ = 0;
     observer_.start(ctx, base().settings().order_qty, base().settings().max_position);
@@ -253,6 +257,7 @@ void RlPolicy::before_callback(strategy::Context& ctx) {
 strategy::Params RlPolicy::resolved_params() const {
   strategy::Params p = QuoteAgent::resolved_params();
   p["policy"] = path_;
+  p["warmup_s"] = static_cast<double>(warmup_ns_) * 1e-9;
   return p;
 }
 
@@ -272,9 +277,20 @@ std::unique_ptr<strategy::Strategy> make_rl_policy(const strategy::Params& param
   auto file = std::make_shared<const PolicyFile>(load_policy_file(path));
   strategy::Params rest = params;
   rest.erase("policy");
+  double warmup_s = 10.0;
+  if (const auto w = rest.find("warmup_s"); w != rest.end()) {
+    if (const auto* d = std::get_if<double>(&w->second)) warmup_s = *d;
+    else if (const auto* i = std::get_if<std::int64_t>(&w->second)) warmup_s = static_cast<double>(*i);
+    else throw Error("strategy 'rl-policy': param 'warmup_s' must be a number (seconds)");
+    rest.erase(w);
+  }
+  if (!(warmup_s >= 0) || !std::isfinite(warmup_s)) {
+    throw Error("strategy 'rl-policy': param 'warmup_s' must be a finite number >= 0");
+  }
   const std::string base_name = file->base == BaseQuote::kGlft ? "glft" : "avellaneda-stoikov";
   auto base = strategy::make_strategy(base_name, rest, spec, profile);
-  return std::make_unique<RlPolicy>(std::move(file), std::move(base), path);
+  return std::make_unique<RlPolicy>(std::move(file), std::move(base), path,
+                                    static_cast<TimestampNs>(std::llround(warmup_s * 1e9)));
 }
 
 }  // namespace mmkit::rl

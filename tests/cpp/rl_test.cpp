@@ -825,9 +825,20 @@ TEST(RlPolicy, PolicyStrategyActsOnEveryStep) {
   ASSERT_NE(pol, nullptr);
   mmkit::engine::Engine e(std::move(src), std::move(strat), mmkit::engine::EngineConfig{});
   e.run();
-  EXPECT_NEAR(static_cast<double>(pol->decisions()), 3000.0, 5.0);  // 300 s / 100 ms
+  // The base quotes alone for the default 10 s warm-up (as in the environments), then one
+  // decision per 100 ms step: (300 s − 10 s) / 100 ms.
+  EXPECT_NEAR(static_cast<double>(pol->decisions()), 2900.0, 5.0);
   EXPECT_FLOAT_EQ(pol->last_action()[0], 3.0f);
   EXPECT_THROW((void)mmkit::strategy::make_strategy("rl-policy", {}, spec, prof), mmkit::Error);
+  EXPECT_THROW((void)mmkit::strategy::make_strategy("rl-policy", {{"policy", path}, {"warmup_s", -1.0}}, spec, prof),
+               mmkit::Error);
+  auto src0 = mmkit::sim::make_synthetic_market(mc);
+  auto strat0 = mmkit::strategy::make_strategy(
+      "rl-policy", {{"policy", path}, {"sigma_half_life_s", 2.0}, {"warmup_s", 0.0}}, spec, prof);
+  auto* pol0 = dynamic_cast<mmkit::rl::RlPolicy*>(strat0.get());
+  mmkit::engine::Engine e0(std::move(src0), std::move(strat0), mmkit::engine::EngineConfig{});
+  e0.run();
+  EXPECT_NEAR(static_cast<double>(pol0->decisions()), 3000.0, 5.0);  // no warm-up: 300 s / 100 ms
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -434,3 +434,17 @@ def test_policy_backtest_on_a_real_data_slice_through_the_cli(tmp_path, data_dir
     assert p.returncode == 0, p.stdout + p.stderr
     m = json.loads((run / "metrics.json").read_text())
     assert m["events"] > 0
+
+
+def test_evaluation_gives_each_classic_base_only_the_params_it_accepts():
+    from mmkit.rl.evaluation import for_base
+    mc = {"base": "avellaneda-stoikov", "strategy.sigma_half_life_s": 2.0, "strategy.order_qty": 1.0,
+          "episode_steps": 100}
+    assert for_base(mc, "avellaneda-stoikov") == mc
+    g = for_base(mc, "glft")
+    assert g == {"base": "glft", "strategy.order_qty": 1.0, "episode_steps": 100}
+    # The GLFT row builds: the A-S-only key would be refused by the C++ strategy.
+    env = mmkit._core.VecMarketEnv("synthetic", 1, {**g, "episode_steps": 5}, 1)
+    assert env.base == "glft"
+    with pytest.raises(mmkit.Error, match="sigma_half_life_s"):
+        mmkit._core.VecMarketEnv("synthetic", 1, {**mc, "base": "glft", "episode_steps": 5}, 1)

@@ -71,8 +71,10 @@ void policy_action(const PolicyFile& p, const float* obs, float* out);
 class RlPolicy final : public QuoteAgent {
  public:
   /// `base`: a strategy::QuotingStrategy (the file's base); `path`: reported in resolved_params.
+  /// `warmup_ns`: local time from the first two-sided book during which the base quotes alone
+  /// (the classic action), as the environments' warmup_s does before an episode's first step.
   RlPolicy(std::shared_ptr<const PolicyFile> policy, std::unique_ptr<strategy::Strategy> base,
-           const std::string& path);
+           const std::string& path, TimestampNs warmup_ns = 10'000'000'000);
   [[nodiscard]] strategy::Params resolved_params() const override;
   [[nodiscard]] strategy::Params summary() const override;
   [[nodiscard]] std::uint64_t decisions() const noexcept { return decisions_; }
@@ -88,6 +90,8 @@ class RlPolicy final : public QuoteAgent {
   LobObserver observer_;
   bool started_ = false;
   bool regime_feature_ = false;
+  TimestampNs warmup_ns_ = 0;
+  TimestampNs first_book_ns_ = kNoTimestamp;
   TimestampNs next_ns_ = 0;
   TimestampNs step_ns_ = 0;
   std::int64_t step_ = 0;
@@ -95,9 +99,11 @@ class RlPolicy final : public QuoteAgent {
   std::vector<float> obs_, act_;
 };
 
-/// make_strategy("rl-policy", params, …): params "policy" (path of the weights file, required);
-/// every other param goes to the base strategy named by the file ("avellaneda-stoikov" or
-/// "glft"), e.g. gamma, order_qty. Throws mmkit::Error.
+/// make_strategy("rl-policy", params, …): params "policy" (path of the weights file, required),
+/// "warmup_s" (default 10, the environments' default warmup_s: the base strategy quotes alone
+/// for this long from the first two-sided book — its estimators and auto parameters settle as
+/// they did in training — before the policy acts); every other param goes to the base strategy
+/// named by the file ("avellaneda-stoikov" or "glft"), e.g. gamma, order_qty. Throws mmkit::Error.
 [[nodiscard]] std::unique_ptr<strategy::Strategy> make_rl_policy(const strategy::Params& params,
                                                                  const InstrumentSpec& spec,
                                                                  const strategy::MarketProfile& profile);

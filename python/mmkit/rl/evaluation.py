@@ -35,6 +35,22 @@ from mmkit.rl.training import load_rl_config, market_config
 CLASSIC = ("avellaneda-stoikov", "glft", "spread-quoter")
 #: Market-config keys that belong to the trained policy (kept from its training config).
 POLICY_KEYS = ("action_mode", "base", "max_size_mult", "direct_max_offset_ticks", "episode_steps", "step_ms")
+#: Strategy params every quoting strategy accepts (include/mmkit/strategy/spread_quoter.h
+#: QuotingParams); other "strategy.*" keys belong to the configured base only.
+COMMON_QUOTING_PARAMS = ("order_qty", "max_position", "requote_threshold_ticks", "post_only", "requote_on",
+                         "min_requote_interval_ms", "requote_with_modify")
+
+
+def for_base(mc: dict, base: str) -> dict:
+    """The market config ``mc`` for a classic row quoting with ``base``: "strategy.*" params meant
+    for another base (e.g. A-S's sigma_half_life_s on the GLFT row) are dropped; the common quoting
+    settings stay, so every row trades the same order size and limits."""
+    own = mc.get("base", "avellaneda-stoikov")
+    if base == own:
+        return {**mc, "base": base}
+    return {**{k: v for k, v in mc.items()
+               if not k.startswith("strategy.") or k.split(".", 1)[1] in COMMON_QUOTING_PARAMS},
+            "base": base}
 
 
 def t_quantile_975(df: int) -> float:
@@ -174,7 +190,7 @@ def evaluate(model_dir, *, kind: Optional[str] = None, data=None, episodes: Opti
         if name == "optimal":
             return {**policy_mc, "action_mode": "direct"}, _optimal
         if name in ("avellaneda-stoikov", "glft"):
-            return {**mc, "action_mode": "multiplier", "base": name}, _constant([1.0, 1.0, 0.0])
+            return {**for_base(mc, name), "action_mode": "multiplier"}, _constant([1.0, 1.0, 0.0])
         if name == "spread-quoter":
             return {**mc, "action_mode": "direct"}, None
         raise _core.Error(f"unknown evaluation strategy '{name}'")
