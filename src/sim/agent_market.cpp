@@ -18,6 +18,7 @@
 // MMKIT_DET_FP functions below or det::log, with + - * /, sqrt and frexp only; everything else is
 // integer arithmetic.
 #include "det_math.h"
+#include "level_book.h"
 
 namespace mmkit::sim {
 
@@ -34,10 +35,10 @@ const char* to_string(AgentType t) noexcept {
 namespace {
 
 constexpr char kWhere[] = "agent market config";
-constexpr std::uint32_t kNil = 0xFFFFFFFFu;
+using level_book::kAsk;
+using level_book::kBid;
+using level_book::kNil;
 constexpr std::uint32_t kOpeningOwner = 0xFFFFFFFEu;  ///< opening-book orders (noise liquidity)
-constexpr int kBid = 0;
-constexpr int kAsk = 1;
 constexpr std::int64_t kNoLimitBuy = std::numeric_limits<std::int64_t>::max();
 constexpr std::int64_t kNoLimitSell = std::numeric_limits<std::int64_t>::min();
 constexpr std::int64_t kMaxWaitNs = 4'000'000'000'000'000'000;  ///< saturation of a waiting time
@@ -275,18 +276,36 @@ struct WakeLater {
   }
 };
 
-class AgentMarketImpl final : public AgentMarket {
+struct Node {
+  OrderId id = 0;  ///< 0 while the slot is free
+  Qty qty = 0;     ///< remaining lots
+  std::int64_t tick = 0;
+  std::uint32_t prev = kNil;  ///< towards the front of the queue
+  std::uint32_t next = kNil;  ///< towards the back; free-list link when free
+  std::uint32_t owner = kNil; ///< agent index, or kOpeningOwner
+  std::uint8_t side = 0;
+};
+/// One price level of the ring; count == 0 means empty.
+struct Level {
+  std::int64_t tick = 0;
+  std::uint32_t head = kNil;
+  std::uint32_t tail = kNil;
+  std::uint32_t count = 0;
+  Qty total = 0;
+};
+/// `best` stays at the last best price when the side empties: it remains the reference of
+/// the other side's noise limit orders.
+using BookSide = level_book::SideTicks;
+
+class AgentMarketImpl final : public AgentMarket,
+                              private level_book::LevelBook<Level, Node, BookSide>,
+                              private level_book::EventOutput {
  public:
   explicit AgentMarketImpl(const AgentMarketConfig& c)
-      : cfg_(c), rng_(c.seed), end_ns_(std::llround(c.duration_s * 1e9)) {
-    spec_.set_symbol(c.symbol);
-    spec_.set_venue("AGENTS");
-    spec_.set_currency("USD");
-    spec_.price_decimals = c.price_decimals;
-    spec_.qty_decimals = 0;
-    spec_.tick_size = c.tick_size;
-    spec_.lot_size = 1;
-
+      : cfg_(c),
+        spec_(level_book::generated_instrument(c.symbol, "AGENTS", c.price_decimals, c.tick_size)),
+        rng_(c.seed),
+        end_ns_(std::llround(c.duration_s * 1e9)) {
     informed_base_ = c.noise_traders;
     momentum_base_ = informed_base_ + c.informed_traders;
     maker_base_ = momentum_base_ + c.momentum_traders;
@@ -308,11 +327,8 @@ class AgentMarketImpl final : public AgentMarket {
                           ? det::log(1.0 - 1.0 / c.noise_limit_mean_distance_ticks)
                           : 0.0;
 
-    std::size_t cap = 1024;
-    while (cap < 4ull * (c.opening_levels + c.noise_limit_max_distance_ticks) + 64) cap *= 2;
-    ring_.assign(cap, Level{});
-    mask_ = cap - 1;
-    nodes_.reserve(std::max<std::size_t>(1024, 4ull * c.opening_levels * c.opening_orders_per_level));
+    init_book(4ull * (c.opening_levels + c.noise_limit_max_distance_ticks) + 64,
+              std::max<std::size_t>(1024, 4ull * c.opening_levels * c.opening_orders_per_level));
     heap_.reserve(agents_ + 1024);
 
     const std::int64_t bid = tick_below(c.initial_price, c.tick_size);
@@ -338,49 +354,13 @@ class AgentMarketImpl final : public AgentMarket {
   const AgentMarketConfig& config() const override { return cfg_; }
 
   std::size_t read(Event* out, std::size_t capacity) override {
-    out_ = out;
-    cap_ = capacity;
-    n_ = 0;
-    if (pending_pos_ < pending_.size()) {
-      const std::size_t k = std::min(capacity, pending_.size() - pending_pos_);
-      std::copy_n(pending_.data() + pending_pos_, k, out);
-      pending_pos_ += k;
-      n_ = k;
-      if (pending_pos_ == pending_.size()) {
-        pending_.clear();
-        pending_pos_ = 0;
-      }
-    }
+    begin_read(out, capacity);
     while (n_ < cap_ && !done_) step();
     out_ = nullptr;
     return n_;
   }
 
  private:
-  struct Node {
-    OrderId id = 0;  ///< 0 while the slot is free
-    Qty qty = 0;     ///< remaining lots
-    std::int64_t tick = 0;
-    std::uint32_t prev = kNil;  ///< towards the front of the queue
-    std::uint32_t next = kNil;  ///< towards the back; free-list link when free
-    std::uint32_t owner = kNil; ///< agent index, or kOpeningOwner
-    std::uint8_t side = 0;
-  };
-  /// One price level of the ring; count == 0 means empty.
-  struct Level {
-    std::int64_t tick = 0;
-    std::uint32_t head = kNil;
-    std::uint32_t tail = kNil;
-    std::uint32_t count = 0;
-    Qty total = 0;
-  };
-  /// `best` stays at the last best price when the side empties: it remains the reference of
-  /// the other side's noise limit orders.
-  struct BookSide {
-    bool empty = true;
-    std::int64_t best = 0;   // ticks
-    std::int64_t worst = 0;  // ticks; valid when !empty
-  };
   struct MakerState {
     std::uint32_t bid = kNil;  ///< node of the resting bid
     std::uint32_t ask = kNil;
@@ -426,40 +406,7 @@ class AgentMarketImpl final : public AgentMarket {
     return w > kMaxWaitNs - now_ ? kMaxWaitNs : now_ + w;
   }
 
-  // ---- ring of price levels, indexed by tick & mask_; live ticks always span < capacity ----
-
-  Level& level(std::int64_t tick) { return ring_[static_cast<std::uint64_t>(tick) & mask_]; }
-
-  void ensure_room(std::int64_t tick) {
-    std::int64_t lo = tick;
-    std::int64_t hi = tick;
-    for (int s = 0; s < 2; ++s) {
-      if (side_[s].empty) continue;
-      lo = std::min({lo, side_[s].best, side_[s].worst});
-      hi = std::max({hi, side_[s].best, side_[s].worst});
-    }
-    if (static_cast<std::uint64_t>(hi - lo) < ring_.size()) return;
-    std::size_t cap = ring_.size();
-    while (static_cast<std::uint64_t>(hi - lo) >= cap) cap *= 2;
-    std::vector<Level> next(cap, Level{});
-    for (const Level& l : ring_) {
-      if (l.count != 0) next[static_cast<std::uint64_t>(l.tick) & (cap - 1)] = l;
-    }
-    ring_.swap(next);
-    mask_ = cap - 1;
-  }
-
   // ---- the matching engine (price-time priority) ----
-
-  std::uint32_t alloc_node() {
-    if (free_ != kNil) {
-      const std::uint32_t n = free_;
-      free_ = nodes_[n].next;
-      return n;
-    }
-    nodes_.emplace_back();
-    return static_cast<std::uint32_t>(nodes_.size() - 1);
-  }
 
   /// Queues a new order of `owner` last at (s, tick) and emits its kAdd. The caller guarantees
   /// it does not cross.
@@ -478,17 +425,7 @@ class AgentMarketImpl final : public AgentMarket {
       ++l.count;
       l.total += qty;
     }
-    BookSide& b = side_[s];
-    if (b.empty) {
-      b.empty = false;
-      b.best = b.worst = tick;
-    } else if (s == kBid) {
-      b.best = std::max(b.best, tick);
-      b.worst = std::min(b.worst, tick);
-    } else {
-      b.best = std::min(b.best, tick);
-      b.worst = std::max(b.worst, tick);
-    }
+    widen(s, tick);
     emit(EventKind::kAdd, s, tick, qty, id);
     return n;
   }
@@ -517,35 +454,14 @@ class AgentMarketImpl final : public AgentMarket {
     const int s = node.side;
     const std::int64_t tick = node.tick;
     node.id = 0;
-    node.next = free_;
-    free_ = n;
-    if (l.count == 0) level_emptied(s, tick);
+    free_node(n);
+    if (l.count == 0) vacate(s, tick);
   }
 
   void cancel(std::uint32_t n) {
     const Node& node = nodes_[n];
     emit(EventKind::kCancel, node.side, node.tick, node.qty, node.id);
     remove(n);
-  }
-
-  /// Level (s, tick) just became empty: moves best / worst inwards, or marks the side empty
-  /// (best keeps the last best price).
-  void level_emptied(int s, std::int64_t tick) {
-    BookSide& b = side_[s];
-    if (b.best == b.worst) {
-      b.empty = true;
-      return;
-    }
-    const std::int64_t away = s == kBid ? -1 : 1;  // from the best towards the worst
-    if (tick == b.best) {
-      std::int64_t p = tick + away;
-      while (level(p).count == 0) p += away;
-      b.best = p;
-    } else if (tick == b.worst) {
-      std::int64_t p = tick - away;
-      while (level(p).count == 0) p -= away;
-      b.worst = p;
-    }
   }
 
   /// Walks side s (the resting side) from its best, FIFO within each level, taking up to `qty`
@@ -596,35 +512,14 @@ class AgentMarketImpl final : public AgentMarket {
       return true;
     }
     if (b.best == b.worst) return false;
-    const std::int64_t away = s == kBid ? -1 : 1;
-    std::int64_t p = b.best + away;
-    while (level(p).count == 0) p += away;
-    out = p;
+    out = next_live(b.best, s == kBid ? -1 : 1);
     return true;
   }
 
   // ---- output ----
 
   void emit(EventKind kind, int s, std::int64_t tick, Qty qty, OrderId id) {
-    Event* e;
-    if (n_ < cap_) {
-      e = out_ + n_++;
-    } else {
-      pending_.emplace_back();
-      e = &pending_.back();
-    }
-    e->exch_ts_ns = cfg_.start_ns + now_;
-    e->local_ts_ns = e->exch_ts_ns + cfg_.feed_latency_ns;
-    e->price = tick * cfg_.tick_size;
-    e->qty = qty;
-    e->order_id = id;
-    e->seq = record_ + 1;
-    e->record = record_;
-    e->instrument_id = 0;
-    e->kind = kind;
-    e->side = s == kBid ? Side::kBid : Side::kAsk;
-    e->flags = 0;
-    last_ = e;
+    last_ = put(kind, s, cfg_.start_ns + now_, cfg_.feed_latency_ns, tick * cfg_.tick_size, qty, id, record_);
     ++record_events_;
   }
 
@@ -877,12 +772,6 @@ class AgentMarketImpl final : public AgentMarket {
   std::vector<Wake> heap_;
   std::uint64_t seq_ = 0;
 
-  std::vector<Level> ring_;
-  std::uint64_t mask_ = 0;
-  std::vector<Node> nodes_;
-  std::uint32_t free_ = kNil;
-  BookSide side_[2];
-  OrderId next_id_ = 1;
   std::int64_t last_mid2_ = 0;    // 2 × the last mid with both sides present, ticks
   std::int64_t opening_mid2_ = 0;
   std::vector<std::pair<std::int64_t, std::int64_t>> hist_;  // ring, power-of-two size
@@ -894,13 +783,8 @@ class AgentMarketImpl final : public AgentMarket {
   bool opened_ = false;
   bool done_ = false;
 
-  Event* out_ = nullptr;
-  std::size_t cap_ = 0;
-  std::size_t n_ = 0;
   Event* last_ = nullptr;          // the latest event emitted
   std::size_t record_events_ = 0;  // events emitted by the current record
-  std::vector<Event> pending_;     // events of a record that did not fit in the caller's buffer
-  std::size_t pending_pos_ = 0;
 };
 
 // ---- flat key -> value configs ------------------------------------------------------------------

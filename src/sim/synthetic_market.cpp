@@ -19,6 +19,7 @@
 // FastLog / det::log. The Hawkes intensities and the regime chain are doubles computed with
 // + - * / and det_exp_neg / FastLog only, so their comparisons are reproducible bit for bit too.
 #include "det_math.h"
+#include "level_book.h"
 
 namespace mmkit::sim {
 namespace {
@@ -38,9 +39,9 @@ constexpr std::uint64_t kMaxOpeningOrders = 1'000'000;  // with θ <= kMaxRate: 
 constexpr double kMaxMeanOrderSize = 1e9;
 constexpr double kMaxDurationS = 1e9;
 
-constexpr std::uint32_t kNil = 0xFFFFFFFFu;
-constexpr int kBid = 0;
-constexpr int kAsk = 1;
+using level_book::kAsk;
+using level_book::kBid;
+using level_book::kNil;
 
 using det::kLn2Hi;
 using det::kLn2Lo;
@@ -409,17 +410,35 @@ void validate(const SyntheticMarketConfig& c) {
 
 // ---------------------------------------------------------------------------------------------
 
-class Generator final : public SyntheticMarket {
+struct Node {
+  OrderId id = 0;
+  Qty qty = 0;  // remaining lots
+  std::uint32_t next = kNil;  // towards the back of the queue; free-list link when free
+  bool improver = false;      // placed inside the spread: cancels at θ_I (improver_cancel_rate > 0)
+};
+/// One price level of the ring; count == 0 means empty (head/tail meaningless).
+struct Level {
+  std::int64_t tick = 0;
+  std::uint32_t head = kNil;
+  std::uint32_t tail = kNil;
+  std::uint32_t count = 0;
+  std::uint32_t improvers = 0;  // orders of the level with Node::improver
+};
+/// `best` stays at the last best price when the side empties (the reference of the other
+/// side's limit orders, see docs/synthetic_market.md).
+struct BookSide : level_book::SideTicks {
+  Units cancel = 0;  // Σ over resting orders of θ(distance), units
+};
+
+class Generator final : public SyntheticMarket,
+                        private level_book::LevelBook<Level, Node, BookSide>,
+                        private level_book::EventOutput {
  public:
   explicit Generator(const SyntheticMarketConfig& c)
-      : cfg_(c), rng_(c.seed), end_ns_(std::llround(c.duration_s * 1e9)) {
-    spec_.set_symbol(c.symbol);
-    spec_.set_venue("SYNTHETIC");
-    spec_.set_currency("USD");
-    spec_.price_decimals = c.price_decimals;
-    spec_.qty_decimals = 0;
-    spec_.tick_size = c.tick_size;
-    spec_.lot_size = 1;
+      : cfg_(c),
+        spec_(level_book::generated_instrument(c.symbol, "SYNTHETIC", c.price_decimals, c.tick_size)),
+        rng_(c.seed),
+        end_ns_(std::llround(c.duration_s * 1e9)) {
 
     // Cont, Stoikov, Talreja (2010), eq. (4): λ(i) = k / i^α, i.e. k × shape(i); with the explicit
     // table, k = λ(1) and shape(i) = λ(i) / λ(1).
@@ -444,11 +463,8 @@ class Generator final : public SyntheticMarket {
 
     if (c.flow == FlowModel::kHawkes) init_hawkes(shape);
 
-    std::size_t cap = 1024;
-    while (cap < 4ull * c.max_distance + 64) cap *= 2;
-    ring_.assign(cap, Level{});
-    mask_ = cap - 1;
-    nodes_.reserve(std::max<std::size_t>(256, 4ull * c.max_distance * c.opening_orders_per_level));
+    init_book(4ull * c.max_distance + 64,
+              std::max<std::size_t>(256, 4ull * c.max_distance * c.opening_orders_per_level));
 
     // Opening quotes: the grid prices just below and just above initial_mid.
     const std::int64_t t = c.tick_size;
@@ -475,46 +491,12 @@ class Generator final : public SyntheticMarket {
   std::uint32_t regime() const override { return regime_; }
 
   std::size_t read(Event* out, std::size_t capacity) override {
-    out_ = out;
-    cap_ = capacity;
-    n_ = 0;
-    if (pending_pos_ < pending_.size()) {
-      const std::size_t k = std::min(capacity, pending_.size() - pending_pos_);
-      std::copy_n(pending_.data() + pending_pos_, k, out);
-      pending_pos_ += k;
-      n_ = k;
-      if (pending_pos_ == pending_.size()) {
-        pending_.clear();
-        pending_pos_ = 0;
-      }
-    }
+    begin_read(out, capacity);
     while (n_ < cap_ && !done_) step();
     return n_;
   }
 
  private:
-  struct Node {
-    OrderId id = 0;
-    Qty qty = 0;  // remaining lots
-    std::uint32_t next = kNil;  // towards the back of the queue; free-list link when free
-    bool improver = false;      // placed inside the spread: cancels at θ_I (improver_cancel_rate > 0)
-  };
-  /// One price level of the ring; count == 0 means empty (head/tail meaningless).
-  struct Level {
-    std::int64_t tick = 0;
-    std::uint32_t head = kNil;
-    std::uint32_t tail = kNil;
-    std::uint32_t count = 0;
-    std::uint32_t improvers = 0;  // orders of the level with Node::improver
-  };
-  /// `best` stays at the last best price when the side empties (the reference of the other
-  /// side's limit orders, see docs/synthetic_market.md).
-  struct BookSide {
-    bool empty = true;
-    std::int64_t best = 0;   // ticks
-    std::int64_t worst = 0;  // ticks; valid when !empty
-    Units cancel = 0;        // Σ over resting orders of θ(distance), units
-  };
   /// The rates of one regime (the base parameters when regimes are off), in units.
   struct Tables {
     std::vector<Units> lambda_cum;  // Σ_{j<=i} λ(j), units; index i-1 for distance i
@@ -567,29 +549,6 @@ class Generator final : public SyntheticMarket {
     return t;
   }
 
-  // ---- ring of price levels, indexed by tick & mask_; live ticks always span < capacity ----
-
-  Level& level(std::int64_t tick) { return ring_[static_cast<std::uint64_t>(tick) & mask_]; }
-
-  void ensure_room(std::int64_t tick) {
-    std::int64_t lo = tick;
-    std::int64_t hi = tick;
-    for (int s = 0; s < 2; ++s) {
-      if (side_[s].empty) continue;
-      lo = std::min({lo, side_[s].best, side_[s].worst});
-      hi = std::max({hi, side_[s].best, side_[s].worst});
-    }
-    if (static_cast<std::uint64_t>(hi - lo) < ring_.size()) return;
-    std::size_t cap = ring_.size();
-    while (static_cast<std::uint64_t>(hi - lo) >= cap) cap *= 2;
-    std::vector<Level> next(cap, Level{});
-    for (const Level& l : ring_) {
-      if (l.count != 0) next[static_cast<std::uint64_t>(l.tick) & (cap - 1)] = l;
-    }
-    ring_.swap(next);
-    mask_ = cap - 1;
-  }
-
   // ---- rates ----
 
   /// θ(d) in units for an order of side s at `tick`; d = ticks from the other side's best (its
@@ -624,20 +583,6 @@ class Generator final : public SyntheticMarket {
 
   // ---- book operations (the matching engine) ----
 
-  std::uint32_t alloc_node() {
-    if (free_ != kNil) {
-      const std::uint32_t n = free_;
-      free_ = nodes_[n].next;
-      return n;
-    }
-    nodes_.emplace_back();
-    return static_cast<std::uint32_t>(nodes_.size() - 1);
-  }
-  void free_node(std::uint32_t n) {
-    nodes_[n].next = free_;
-    free_ = n;
-  }
-
   /// Queues a new order last at (s, tick). The caller guarantees it does not cross.
   OrderId add_order(int s, std::int64_t tick, Qty qty, bool improver = false) {
     ensure_room(tick);
@@ -653,64 +598,21 @@ class Generator final : public SyntheticMarket {
       ++l.count;
       if (improver) ++l.improvers;
     }
-    BookSide& b = side_[s];
-    if (b.empty) {
-      b.empty = false;
-      b.best = b.worst = tick;
-    } else if (s == kBid) {
-      b.best = std::max(b.best, tick);
-      b.worst = std::min(b.worst, tick);
-    } else {
-      b.best = std::min(b.best, tick);
-      b.worst = std::max(b.worst, tick);
-    }
-    b.cancel += improver ? tab_->theta_improver : theta(s, tick);
+    widen(s, tick);
+    side_[s].cancel += improver ? tab_->theta_improver : theta(s, tick);
     return id;
   }
 
   /// Level (s, tick) just became empty: moves best / worst inwards, or marks the side empty
   /// (best keeps the last best price).
   void level_emptied(int s, std::int64_t tick) {
-    BookSide& b = side_[s];
-    if (b.best == b.worst) {
-      b.empty = true;
-      b.cancel = 0;
-      return;
-    }
-    const std::int64_t away = s == kBid ? -1 : 1;  // from the best towards the worst
-    if (tick == b.best) {
-      std::int64_t p = tick + away;
-      while (level(p).count == 0) p += away;
-      b.best = p;
-    } else if (tick == b.worst) {
-      std::int64_t p = tick - away;
-      while (level(p).count == 0) p -= away;
-      b.worst = p;
-    }
+    if (vacate(s, tick)) side_[s].cancel = 0;
   }
 
   // ---- output ----
 
   Event* emit(EventKind kind, int s, std::int64_t tick, Qty qty, OrderId id) {
-    Event* e;
-    if (n_ < cap_) {
-      e = out_ + n_++;
-    } else {
-      pending_.emplace_back();
-      e = &pending_.back();
-    }
-    e->exch_ts_ns = cfg_.start_ns + now_ns_;
-    e->local_ts_ns = e->exch_ts_ns + cfg_.feed_latency_ns;
-    e->price = tick * cfg_.tick_size;
-    e->qty = qty;
-    e->order_id = id;
-    e->seq = record_ + 1;
-    e->record = record_;
-    e->instrument_id = 0;
-    e->kind = kind;
-    e->side = s == kBid ? Side::kBid : Side::kAsk;
-    e->flags = 0;
-    return e;
+    return put(kind, s, cfg_.start_ns + now_ns_, cfg_.feed_latency_ns, tick * cfg_.tick_size, qty, id, record_);
   }
 
   static void end_record(Event* last) {
@@ -1185,23 +1087,10 @@ class Generator final : public SyntheticMarket {
   double cancel_scale_[2] = {0, 0};        // 1 / (Λ_c × 2^24): units × h_c → per second
   double bound_ = 0;                       // thinning bound, per second
 
-  std::vector<Level> ring_;
-  std::uint64_t mask_ = 0;
-  std::vector<Node> nodes_;
-  std::uint32_t free_ = kNil;
-  BookSide side_[2];
-  OrderId next_id_ = 1;
-
   std::int64_t now_ns_ = 0;  // simulated time since start_ns
   std::int64_t end_ns_;
   std::uint64_t record_ = 0;
   bool done_ = false;
-
-  Event* out_ = nullptr;
-  std::size_t cap_ = 0;
-  std::size_t n_ = 0;
-  std::vector<Event> pending_;  // events of a step that did not fit in the caller's buffer
-  std::size_t pending_pos_ = 0;
 
   static std::vector<double> leave_rates(const SyntheticMarketConfig& c) {
     std::vector<double> out;
