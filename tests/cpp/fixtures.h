@@ -5,10 +5,12 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstdlib>
 #include <fstream>
+#include <span>
 #include <string>
 #include <utility>
 #include <vector>
@@ -180,5 +182,211 @@ void expect_error(F&& f, const std::vector<std::string>& needles) {
     }
   }
 }
+
+
+/// Start time of MockContext, ns since the epoch (2023-11-14 22:13:20 UTC).
+inline constexpr TimestampNs kMockStart = 1'700'000'000LL * 1'000'000'000LL;
+
+/// What a strategy sent through MockContext.
+struct Action {
+  enum Kind { kSubmit, kCancel, kModify } kind;
+  exchange::ClientOrderId id = 0;
+  Side side = Side::kNone;
+  Price price = kNoPrice;
+  Qty qty = 0;
+  exchange::TimeInForce tif = exchange::TimeInForce::kGtc;
+  exchange::OrderType type = exchange::OrderType::kLimit;
+};
+
+/// A strategy::Context without an engine, for unit tests of strategies: a MockBook, our orders
+/// and the actions sent. With `ack` (default) orders rest at once and cancels / modifies apply at
+/// once, otherwise they stay pending until ack_all(). Fills, rejections and IOC outcomes are
+/// delivered by the test (fill(), reject(), ioc_rest_canceled()) in the engine's callback order.
+class MockContext final : public strategy::Context {
+ public:
+  explicit MockContext(InstrumentSpec s) : spec(s) {}
+
+  [[nodiscard]] TimestampNs now() const override { return now_ns; }
+  [[nodiscard]] const InstrumentSpec& instrument() const override { return spec; }
+  [[nodiscard]] const strategy::BookView& book() const override { return mbook; }
+  [[nodiscard]] Qty position() const override { return pos; }
+  [[nodiscard]] exchange::Money cash() const override { return 0; }
+  [[nodiscard]] std::span<const exchange::OrderView> open_orders() const override { return orders; }
+  [[nodiscard]] std::uint64_t events_seen() const override { return events; }
+
+  exchange::ClientOrderId submit(const exchange::OrderRequest& r) override {
+    const exchange::ClientOrderId id = r.id != 0 ? r.id : next_id++;
+    actions.push_back({Action::kSubmit, id, r.side, r.price, r.qty, r.tif, r.type});
+    exchange::OrderView o;
+    o.id = id;
+    o.side = r.side;
+    o.price = r.price;
+    o.qty = o.leaves = r.qty;
+    o.type = r.type;
+    o.tif = r.tif;
+    o.status = ack ? exchange::OrderStatus::kOpen : exchange::OrderStatus::kPendingNew;
+    orders.push_back(o);
+    return id;
+  }
+  bool cancel(exchange::ClientOrderId id) override {
+    actions.push_back({Action::kCancel, id});
+    auto it = find(id);
+    if (it == orders.end()) return false;
+    if (ack) {
+      orders.erase(it);
+    } else {
+      it->cancel_pending = true;
+    }
+    return true;
+  }
+  bool modify(exchange::ClientOrderId id, Price p, Qty q) override {
+    auto it = find(id);
+    actions.push_back({Action::kModify, id, it == orders.end() ? Side::kNone : it->side, p, q});
+    if (it == orders.end()) return false;
+    if (ack) {
+      it->price = p;
+      it->qty = q;
+      it->leaves = q - it->filled;
+    } else {
+      it->modify_pending = true;
+      pending_modify.push_back({id, p, q});
+    }
+    return true;
+  }
+
+  // --- test helpers
+  void ack_all() {
+    for (auto it = orders.begin(); it != orders.end();) {
+      if (it->cancel_pending) {
+        it = orders.erase(it);
+        continue;
+      }
+      it->status = exchange::OrderStatus::kOpen;
+      it->modify_pending = false;
+      ++it;
+    }
+    for (const auto& m : pending_modify) {
+      auto it = find(m.id);
+      if (it == orders.end()) continue;
+      it->price = m.price;
+      it->qty = m.qty;
+      it->leaves = m.qty - it->filled;
+    }
+    pending_modify.clear();
+  }
+  /// Our order `id` is filled by `q`; returns the exchange::Fill the engine would report.
+  exchange::Fill fill(exchange::ClientOrderId id, Qty q) {
+    auto it = find(id);
+    EXPECT_NE(it, orders.end());
+    exchange::Fill f;
+    f.order_id = id;
+    f.side = it->side;
+    f.price = it->price;
+    f.qty = q;
+    pos += it->side == Side::kBid ? q : -q;
+    it->filled += q;
+    it->leaves -= q;
+    if (it->leaves == 0) orders.erase(it);
+    return f;
+  }
+  void reject(exchange::ClientOrderId id, exchange::RejectReason why, strategy::Strategy& s) {
+    auto it = find(id);
+    ASSERT_NE(it, orders.end());
+    exchange::OrderUpdate u;
+    u.order_id = id;
+    u.kind = exchange::OrderEventKind::kRejected;
+    u.status = exchange::OrderStatus::kRejected;
+    u.reason = why;
+    u.side = it->side;
+    u.price = it->price;
+    u.local_ts_ns = now_ns;
+    orders.erase(it);
+    s.on_order_update(*this, u);
+  }
+  /// Fills our order `id` by q at `price` (default: its limit) with the exchange book bid / ask
+  /// just before the fill, and calls the strategy as the engine does.
+  void fill(strategy::Strategy& s, exchange::ClientOrderId id, Qty q, Price bid, Price ask, Price price = kNoPrice) {
+    const auto it = find(id);
+    ASSERT_NE(it, orders.end()) << id;
+    exchange::Fill f;
+    f.exch_ts_ns = f.local_ts_ns = now_ns;
+    f.order_id = id;
+    f.side = it->side;
+    f.price = price == kNoPrice ? it->price : price;
+    f.qty = q;
+    f.maker = it->tif != exchange::TimeInForce::kIoc;
+    f.bid_at_fill = bid;
+    f.ask_at_fill = ask;
+    pos += it->side == Side::kBid ? q : -q;
+    it->filled += q;
+    it->leaves -= q;
+    exchange::OrderUpdate u;
+    u.order_id = id;
+    u.kind = exchange::OrderEventKind::kFilled;
+    u.side = it->side;
+    u.price = it->price;
+    u.qty = it->qty;
+    u.leaves = it->leaves;
+    u.filled = it->filled;
+    u.status = it->leaves == 0 ? exchange::OrderStatus::kFilled : exchange::OrderStatus::kOpen;
+    u.local_ts_ns = now_ns;
+    if (it->leaves == 0) orders.erase(it);
+    s.on_order_update(*this, u);
+    s.on_fill(*this, f);
+  }
+  /// The unfilled rest of an IOC is canceled.
+  void ioc_rest_canceled(strategy::Strategy& s, exchange::ClientOrderId id) {
+    const auto it = find(id);
+    ASSERT_NE(it, orders.end()) << id;
+    exchange::OrderUpdate u;
+    u.order_id = id;
+    u.kind = exchange::OrderEventKind::kCanceled;
+    u.status = exchange::OrderStatus::kCanceled;
+    u.side = it->side;
+    u.price = it->price;
+    u.qty = it->qty;
+    u.filled = it->filled;
+    u.local_ts_ns = now_ns;
+    orders.erase(it);
+    s.on_order_update(*this, u);
+  }
+  std::vector<Action> take() {
+    std::vector<Action> a;
+    a.swap(actions);
+    return a;
+  }
+  /// Our open orders on a side, best first.
+  std::vector<exchange::OrderView> on(Side s) const {
+    std::vector<exchange::OrderView> v;
+    for (const exchange::OrderView& o : orders) {
+      if (o.side == s && !o.cancel_pending) v.push_back(o);
+    }
+    std::sort(v.begin(), v.end(), [s](const exchange::OrderView& a, const exchange::OrderView& b) {
+      return s == Side::kBid ? a.price > b.price : a.price < b.price;
+    });
+    return v;
+  }
+
+  InstrumentSpec spec;
+  MockBook mbook;
+  TimestampNs now_ns = kMockStart;
+  Qty pos = 0;
+  std::vector<exchange::OrderView> orders;
+  std::vector<Action> actions;
+  exchange::ClientOrderId next_id = 1;
+  bool ack = true;
+  std::uint64_t events = 0;
+
+ private:
+  struct PendingModify {
+    exchange::ClientOrderId id;
+    Price price;
+    Qty qty;
+  };
+  std::vector<exchange::OrderView>::iterator find(exchange::ClientOrderId id) {
+    return std::find_if(orders.begin(), orders.end(), [id](const exchange::OrderView& o) { return o.id == id; });
+  }
+  std::vector<PendingModify> pending_modify;
+};
 
 }  // namespace mmkit::test
